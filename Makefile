@@ -1,0 +1,62 @@
+# Two set-up commands on a fresh machine: `make demo` and `make test` (README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+CWSW := $(VENV)/bin/cwsw
+SEED ?= 42
+PUPILS ?= 30000
+DEMO_DIR ?= var/demo
+SERVE ?= 1
+
+.PHONY: env npm browser demo test lint typecheck pytest clean bench
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+# The environment, pinned by uv.lock; re-synced whenever the lock changes.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	touch $@
+
+env: $(VENV)/.synced npm
+
+# GOV.UK Frontend from the npm registry, pinned by package-lock.json; served by Django, no CDN.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+npm: node_modules/.installed
+
+# Debian's Chromium for the browser tests (Playwright never downloads its own browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: env
+	$(CWSW) demo --seed $(SEED) --pupils $(PUPILS) --dir $(DEMO_DIR) $(if $(filter 0,$(SERVE)),--no-serve,--serve)
+
+lint: env
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: env
+	$(VENV)/bin/mypy
+
+pytest: env browser
+	$(VENV)/bin/pytest -n 2 -p no:cacheprovider
+
+test: lint typecheck pytest
+
+bench: env
+	$(VENV)/bin/python benchmarks/pipeline_scaling.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) node_modules var

@@ -1,0 +1,265 @@
+"""The command line: one Typer app over the same functions the web app and the tests call."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cwsw import pipeline
+from cwsw.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="cwsw: children with a social worker, visible in education data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal and os.environ.get("CWSW_PROGRESS") != "1",
+    ) as progress:
+        yield progress
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]Error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the local authority to")],
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes")] = 42,
+    pupils: Annotated[int, typer.Option(help="Number of pupils on roll")] = 30_000,
+    faults: Annotated[str, typer.Option(help="none, default or heavy")] = "default",
+) -> None:
+    """Generate a synthetic local authority's returns in their real formats."""
+    from cwsw.synth import generate
+
+    if faults not in ("none", "default", "heavy"):
+        raise _fail(f"--faults must be none, default or heavy, not {faults!r}")
+    with _progress() as progress:
+        task = progress.add_task("Generating the synthetic local authority", total=1.0)
+
+        def report(step: str, fraction: float) -> None:
+            progress.update(task, completed=fraction, description=step)
+
+        result = generate(out_dir, seed=seed, pupils=pupils, faults=faults, progress=report)
+    out.print(f"Wrote {len(result.files)} files to {out_dir}")
+
+
+def _ingest(paths: list[Path], settings: Settings, check: bool) -> list[dict[str, object]]:
+    from cwsw.warehouse import load
+    from cwsw.warehouse.connection import Warehouse
+
+    with _progress() as progress:
+        task = progress.add_task("Reading files", total=None)
+
+        def report(description: str, done: int, total: int) -> None:
+            progress.update(task, description=description, completed=done, total=total)
+
+        if check:
+            results = load.check(paths, progress=report)
+        else:
+            settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+            with Warehouse.open(settings.warehouse_path) as warehouse:
+                results = load.ingest(warehouse, paths, progress=report)
+    return [r.as_dict() for r in results]
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of returns")],
+    check: Annotated[bool, typer.Option("--check", help="Validate without loading")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
+) -> None:
+    """Load returns and extracts into the warehouse (atomically, idempotently)."""
+    from cwsw.formats.errors import FormatError
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise _fail(f"no such file or folder: {', '.join(missing)}")
+    try:
+        results = _ingest(paths, get_settings(), check)
+    except FormatError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        out.print_json(json.dumps(results, default=str))
+    else:
+        table = Table("file", "format", "period", "status", "rows", "findings")
+        for r in results:
+            rows = r.get("rows", {})
+            total = sum(rows.values()) if isinstance(rows, dict) else rows
+            findings = r.get("findings", [])
+            table.add_row(
+                Path(str(r["file"])).name,
+                str(r["format"]),
+                str(r.get("period", "")),
+                str(r["status"]),
+                f"{total:,}",
+                str(len(findings) if isinstance(findings, list) else findings),
+            )
+        out.print(table)
+    if any(r["status"] == "failed" for r in results):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def link() -> None:
+    """Link social care children to pupils."""
+    from cwsw.warehouse.connection import Warehouse
+
+    with Warehouse.open(get_settings().warehouse_path) as warehouse:
+        result = pipeline.link(warehouse)
+    out.print(f"Linked {result.linked:,} of {result.children:,} children to pupils on valid UPN")
+
+
+@app.command()
+def build() -> None:
+    """(Re)build the cohorts and measures marts."""
+    from cwsw.warehouse.connection import Warehouse
+
+    with Warehouse.open(get_settings().warehouse_path) as warehouse:
+        try:
+            rows = pipeline.build(warehouse)
+        except pipeline.NothingToBuild as error:
+            raise _fail(str(error)) from None
+    out.print(f"Built {rows} mart rows")
+
+
+@app.command()
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report")] = Path(
+        "var/reports"
+    ),
+) -> None:
+    """Write the Virtual School Head's report (HTML)."""
+    from cwsw.warehouse.connection import Warehouse
+
+    settings = get_settings()
+    with Warehouse.open(settings.warehouse_path, read_only=True) as warehouse:
+        try:
+            path = pipeline.report(warehouse, out_dir, settings.suppression_threshold)
+        except pipeline.NothingToBuild as error:
+            raise _fail(str(error)) from None
+    out.print(f"Report: {path.resolve()}")
+
+
+def _prepare_web() -> list[tuple[str, str, str]]:
+    """Migrate the application database and (re)create the demo users."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cwsw.web.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from cwsw.web.accounts.services import create_demo_users
+
+    return create_demo_users()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Start the web application."""
+    from cwsw.web.server import run
+
+    run(host, port)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic local authority")] = 42,
+    pupils: Annotated[int, typer.Option(help="Pupils in the synthetic local authority")] = 30_000,
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its state")] = Path(
+        "var/demo"
+    ),
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the web app at the end")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port for the web app")] = 8000,
+) -> None:
+    """The whole job on a synthetic local authority: generate, load, link, build, report, serve."""
+    from cwsw.synth import generate
+    from cwsw.warehouse import load
+    from cwsw.warehouse.connection import Warehouse
+
+    directory = directory.resolve()
+    os.environ["CWSW_HOME"] = str(directory)
+    settings = get_settings()
+    data_dir = directory / "la"
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    # A fresh warehouse every time: the demo shows the pipeline from raw files.
+    if directory.exists():
+        for stale in (data_dir, settings.warehouse_path):
+            if stale.is_dir():
+                shutil.rmtree(stale)
+            elif stale.exists():
+                stale.unlink()
+    with _progress() as progress:
+        task = progress.add_task("Generating the synthetic local authority", total=1.0)
+
+        def on_synth(step: str, fraction: float) -> None:
+            progress.update(task, completed=fraction, description=step)
+
+        generate(data_dir, seed=seed, pupils=pupils, faults="default", progress=on_synth)
+        timings["synth"] = time.perf_counter() - started
+        load_task = progress.add_task("Loading returns", total=None)
+
+        def on_load(description: str, done: int, total: int) -> None:
+            progress.update(load_task, description=description, completed=done, total=total)
+
+        with Warehouse.open(settings.warehouse_path) as warehouse:
+            results = load.ingest(warehouse, [data_dir], progress=on_load)
+            failed = [r for r in results if r.status == "failed"]
+            if failed:
+                raise _fail(f"{len(failed)} file(s) failed to load: {failed[0].file}")
+            timings["ingest"] = time.perf_counter() - started - sum(timings.values())
+            linked = pipeline.link(warehouse)
+            pipeline.build(warehouse)
+            report_path = pipeline.report(
+                warehouse, directory / "reports", settings.suppression_threshold
+            )
+            timings["link, build, report"] = time.perf_counter() - started - sum(timings.values())
+    users = _prepare_web()
+    url = f"http://127.0.0.1:{port}/"
+    out.print(f"Linked {linked.linked:,} of {linked.children:,} social care children to pupils.")
+    out.print("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    out.print(f"Report: {report_path}")
+    out.print(f"Web app: {url}")
+    for username, password, role in users:
+        out.print(f"Log in as {username} / {password} ({role})")
+    sys.stdout.flush()
+    if serve_after:
+        from cwsw.web.server import run
+
+        run("127.0.0.1", port)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,250 @@
+"""Shared pieces of the readers: the read result, value parsers and the CSV row source."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cwsw.formats.errors import Finding, FormatError, Severity
+from cwsw.linkage.upn import clean_upn, normalise_id
+
+Row = dict[str, Any]
+
+
+@dataclass
+class ReadResult:
+    """Everything read from one file: rows per canonical table (without ``load_id``)."""
+
+    file: Path
+    format: str
+    period: str | None
+    tables: dict[str, list[Row]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    # Information for the user that is not a data-quality problem (e.g. a table not used yet).
+    messages: list[str] = field(default_factory=list)
+
+    def rows(self, table: str) -> list[Row]:
+        return self.tables.setdefault(table, [])
+
+
+class Collector:
+    """Parses values for one file and records a Finding for every value it has to null."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        location: str,
+        field: str,
+        value: str | None,
+        rule: str,
+        severity: Severity = "value",
+    ) -> None:
+        self.findings.append(Finding(str(self.file), location, field, value, rule, severity))
+
+    def date(self, raw: str | None, location: str, field: str, style: str = "iso") -> date | None:
+        if raw is None:
+            return None
+        parsed = parse_date(raw, style)
+        if parsed is None:
+            self.add(location, field, raw, "invalid_date")
+        return parsed
+
+    def code(
+        self, raw: str | None, allowed: frozenset[str], location: str, field: str
+    ) -> str | None:
+        if raw is None:
+            return None
+        code = raw.strip().upper()
+        if code in allowed:
+            return code
+        self.add(location, field, raw, "invalid_code")
+        return None
+
+    def mapped(
+        self, raw: str | None, mapping: dict[str, str], location: str, field: str
+    ) -> str | None:
+        if raw is None:
+            return None
+        value = mapping.get(raw.strip().upper())
+        if value is None:
+            self.add(location, field, raw, "invalid_code")
+        return value
+
+    def flag(self, raw: str | None, location: str, field: str) -> bool | None:
+        """Yes/no fields arrive as 0/1 and as true/false (DOMAIN.md §3)."""
+        if raw is None:
+            return None
+        value = _FLAGS.get(raw.strip().lower())
+        if value is None:
+            self.add(location, field, raw, "invalid_flag")
+        return value
+
+    def integer(self, raw: str | None, location: str, field: str) -> int | None:
+        """Counts written by spreadsheets and pandas as ``136.0`` are whole numbers."""
+        if raw is None:
+            return None
+        try:
+            number = float(raw)
+        except ValueError:
+            number = float("nan")
+        if number != number or not number.is_integer():
+            self.add(location, field, raw, "invalid_integer")
+            return None
+        return int(number)
+
+    def decimal(self, raw: str | None, location: str, field: str) -> float | None:
+        if raw is None:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            self.add(location, field, raw, "invalid_number")
+            return None
+
+    def upn(self, raw: str | None, location: str, field: str) -> str | None:
+        """The valid UPN or None; a value that fails the check is reported, never dropped."""
+        if raw is None:
+            return None
+        upn = clean_upn(raw)
+        if upn is None:
+            self.add(location, field, raw, "invalid_upn")
+        return upn
+
+
+_FLAGS = {"1": True, "0": False, "true": True, "false": False}
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# The school census's flattened extracts write ``2020-Apr-25 00:00:00``.
+_CENSUS = re.compile(r"^(\d{4})-([A-Za-z]{3})-(\d{1,2})(?: 00:00:00)?$")
+
+
+def parse_date(raw: str, style: str = "iso") -> date | None:
+    """Parse a date in the format the source dictates: ``iso``, ``dmy`` or ``census``.
+
+    ``census`` also accepts ISO, so a tidied extract still reads.
+    """
+    text = raw.strip()
+    try:
+        if style == "dmy":
+            match = _DMY.match(text)
+            if match:
+                return date(int(match[3]), int(match[2]), int(match[1]))
+            return None
+        if style == "census":
+            match = _CENSUS.match(text)
+            if match:
+                month = _MONTHS.get(match[2].lower())
+                return date(int(match[1]), month, int(match[3])) if month else None
+        match = _ISO.match(text)
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:  # e.g. 2023-02-30
+        return None
+    return None
+
+
+def clean_text(raw: str | None) -> str | None:
+    """Trim; blank becomes None."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    return text or None
+
+
+def child_id(raw: str | None) -> str | None:
+    """LA child IDs go through the same normalisation in every source so that they join."""
+    return normalise_id(raw)
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    number: int  # physical line of the record's start; the header is row 1
+    values: dict[str, str | None]  # keyed by lower-cased header
+
+    @property
+    def location(self) -> str:
+        return f"row {self.number}"
+
+    def get(self, *names: str) -> str | None:
+        """The first present column among ``names`` (older names follow newer ones)."""
+        for name in names:
+            if name in self.values:
+                return self.values[name]
+        return None
+
+
+class CsvSource:
+    """A CSV file read row by row: BOM tolerated, names and values trimmed, blanks as None.
+
+    Header names are matched case-insensitively; a missing required column is fatal.
+    """
+
+    def __init__(self, path: Path, required: Sequence[str | tuple[str, ...]] = ()) -> None:
+        self.path = path
+        self.required = required
+
+    def rows(self) -> Iterator[CsvRow]:
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as handle:
+                reader = csv.reader(handle)
+                try:
+                    header = next(reader)
+                except StopIteration:
+                    raise FormatError(self.path, "the file is empty: no header row") from None
+                names = [name.replace("\ufeff", "").strip().lower() for name in header]
+                self._check_header(names)
+                start = reader.line_num + 1
+                for record in reader:
+                    if any(cell.strip() for cell in record):
+                        # trailing empty cells (a stray comma) are harmless; data is not
+                        if any(cell.strip() for cell in record[len(names) :]):
+                            raise FormatError(
+                                self.path,
+                                f"{len(record)} fields where the header has {len(names)}",
+                                start,
+                            )
+                        values = {
+                            name: (cell.strip() or None)
+                            for name, cell in zip(names, record, strict=False)
+                        }
+                        yield CsvRow(start, values)
+                    start = reader.line_num + 1
+        except UnicodeDecodeError as error:
+            raise FormatError(self.path, f"not UTF-8 text ({error.reason})") from None
+        except csv.Error as error:
+            raise FormatError(self.path, f"not readable as CSV: {error}") from None
+
+    def header(self) -> list[str]:
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as handle:
+                first = next(csv.reader(handle), [])
+        except (UnicodeDecodeError, csv.Error):
+            return []
+        return [name.replace("\ufeff", "").strip().lower() for name in first]
+
+    def _check_header(self, names: list[str]) -> None:
+        present = set(names)
+        missing = []
+        for wanted in self.required:
+            options = (wanted,) if isinstance(wanted, str) else wanted
+            if not any(option.lower() in present for option in options):
+                missing.append(" or ".join(options))
+        if missing:
+            raise FormatError(
+                self.path, f"missing required column(s): {', '.join(missing)}", line=1
+            )

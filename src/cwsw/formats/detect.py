@@ -1,0 +1,96 @@
+"""Which reader a file needs, from its name and place (data contracts §1) and its content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from cwsw.formats import attainment, school_census, ssda903
+from cwsw.formats.cin_census import read_cin_census
+from cwsw.formats.common import CsvSource, ReadResult
+from cwsw.formats.errors import FormatError
+from cwsw.formats.establishments import read_establishments
+from cwsw.formats.person import read_person_extract
+
+
+@dataclass(frozen=True)
+class Detected:
+    """A file's format and how to read it; ``reader`` is None for a known table not used yet."""
+
+    format: str
+    reader: Callable[[Path], ReadResult] | None
+    note: str | None = None
+
+
+def _xml_root(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            for _event, element in etree.iterparse(handle, events=("start",)):
+                return etree.QName(element.tag).localname
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return None
+
+
+def _by_header(path: Path) -> Detected | None:
+    """Fall back on the columns when a CSV is not named as the contract says."""
+    columns = set(CsvSource(path).header())
+    if {"child", "decom", "rne"} <= columns:
+        return Detected("ssda903_episodes", ssda903.read_ssda903_episodes)
+    if {"child", "sex", "dob", "upn"} <= columns:
+        return Detected("ssda903_header", ssda903.read_ssda903_header)
+    if {"la_child_id", "forename", "surname"} <= columns:
+        return Detected("person_extract", read_person_extract)
+    if {"laestab", "urn", "phase"} <= columns:
+        return Detected("establishments", read_establishments)
+    return None
+
+
+def detect(path: Path) -> Detected | None:
+    """The format of ``path``, or None when cwsw does not read it."""
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if suffix == ".xml":
+        root = _xml_root(path)
+        if root == "Message" or (root is None and "cin" in name):
+            # A broken file named like a CIN census goes to its reader for a located error.
+            return Detected("cin_census", read_cin_census)
+        if root is not None and root.upper().startswith("EXPSSDA903"):
+            return Detected("ssda903_xml", None, "SSDA903 XML is not read yet: load the CSV tables")
+        return None
+    if suffix != ".csv":
+        return None
+    stem = path.stem.lower()
+    if stem == "header" or stem == "episodes":
+        reader = ssda903.read_ssda903_header if stem == "header" else ssda903.read_ssda903_episodes
+        return Detected(f"ssda903_{stem}", reader)
+    folders = {path.parent.name.lower(), path.parent.parent.name.lower()}
+    if stem in ssda903.OTHER_TABLES and "ssda903" in folders:
+        return Detected("ssda903", None, f"SSDA903 table {stem!r} is not used yet")
+    if stem == "person_extract":
+        return Detected("person_extract", read_person_extract)
+    if stem == "establishments":
+        return Detected("establishments", read_establishments)
+    if attainment.FILE_NAME.match(stem):
+        stage = stem[:3]
+        return Detected(stage, attainment.read_ks2 if stage == "ks2" else attainment.read_ks4)
+    census = school_census.parse_file_name(path)
+    if census is not None and school_census.is_known_table(census.table):
+        return Detected("school_census", school_census.read_school_census)
+    return _by_header(path)
+
+
+def read_file(path: Path | str) -> ReadResult:
+    """Detect and read one file; raises ``FormatError`` for a file cwsw cannot read."""
+    path = Path(path)
+    detected = detect(path)
+    if detected is None:
+        raise FormatError(path, "not a file cwsw reads (see docs/data-contracts.md §1)")
+    if detected.reader is None:
+        result = ReadResult(path, detected.format, None)
+        result.messages.append(f"{path.name}: {detected.note}; skipped")
+        return result
+    return detected.reader(path)

@@ -1,0 +1,34 @@
+"""The LA's schools, GIAS-style (data contracts §2.3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cwsw.formats.common import Collector, CsvSource, ReadResult, clean_text
+
+FORMAT = "establishments"
+REQUIRED = ("laestab", "urn", "establishment_name", "phase")
+PHASES = {
+    name.upper(): name for name in ("Primary", "Secondary", "Special", "Alternative provision")
+}
+
+
+def read_establishments(path: Path | str) -> ReadResult:
+    """``establishments.csv`` → ``establishment``."""
+    path = Path(path)
+    values = Collector(path)
+    rows = []
+    for row in CsvSource(path, REQUIRED).rows():
+        where = row.location
+        laestab = clean_text(row.get("laestab"))
+        if laestab is None:
+            values.add(where, "laestab", None, "missing_laestab", "record")
+        rows.append(
+            {
+                "laestab": laestab,
+                "urn": clean_text(row.get("urn")),
+                "establishment_name": clean_text(row.get("establishment_name")),
+                "phase": values.mapped(row.get("phase"), PHASES, where, "phase"),
+            }
+        )
+    return ReadResult(path, FORMAT, None, {"establishment": rows}, values.findings)

@@ -1,0 +1,216 @@
+"""Flattened school census tables, one CSV per table and term: ``YYYY_TERM_TABLE.csv``.
+
+Column sets change from year to year (fixtures ``school-census/schema``): only the columns a
+canonical table needs are required, the rest are read when present. Pupil rows key on
+``pupilonrolltableid`` (on roll) or ``pupilnolongeronrolltableid`` (left), which stays the same
+for an enrolment in every term (data contracts §1).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cwsw.formats.common import Collector, CsvSource, ReadResult, Row, clean_text
+from cwsw.formats.errors import FormatError
+
+FORMAT = "school_census"
+TERMS = ("autumn", "spring", "summer")
+FILE_NAME = re.compile(r"^(\d{4})_(autumn|spring|summer)_([a-z0-9]+)$", re.IGNORECASE)
+
+# Tables in the school census schema (2015–2026) that cwsw does not use yet.
+UNUSED_TABLES = frozenset(
+    [
+        "addresses",
+        "addressesoffroll",
+        "addressesonroll",
+        "annualsessiondetailsoffroll",
+        "annualsessiondetailsonroll",
+        "approvisiondetailoffroll",
+        "approvisiondetailonroll",
+        "childcare",
+        "classes",
+        "fundingbasisitems",
+        "learnerfamoffroll",
+        "learnerfamonroll",
+        "learnersupportoffroll",
+        "learnersupportonroll",
+        "learningaimsoffroll",
+        "learningaimsonroll",
+        "levels",
+        "nationalitiesoffroll",
+        "nationalitiesonroll",
+        "programmeaimsoffroll",
+        "programmeaimsonroll",
+        "provisions",
+        "school",
+        "schoolarrangedapdetailoffroll",
+        "schoolarrangedapdetailonroll",
+        "schoolcensus",
+        "senneeds",
+        "workplaceentityoffroll",
+        "workplaceentityonroll",
+    ]
+)
+SEX_CODES = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
+# 2021 renamed the fixed-period exclusion FIXD to suspension SUSP: keep one code downstream.
+EXCLUSION_CATEGORY = {"PERM": "PERM", "SUSP": "SUSP", "FIXD": "SUSP", "LNCH": "LNCH"}
+ON_ROLL_ID = "pupilonrolltableid"
+OFF_ROLL_ID = "pupilnolongeronrolltableid"
+# Before 2020/21 the session count was called absencesessions.
+SESSIONS = ("sessions", "absencesessions")
+
+
+@dataclass(frozen=True)
+class CensusFile:
+    """What a file name says: ``2025_spring_pupilonroll.csv``."""
+
+    year: int
+    term: str
+    table: str
+
+    @property
+    def census_term(self) -> str:
+        return f"{self.year}_{self.term}"
+
+
+def parse_file_name(path: Path) -> CensusFile | None:
+    match = FILE_NAME.match(path.stem)
+    if not match:
+        return None
+    return CensusFile(int(match[1]), match[2].lower(), match[3].lower())
+
+
+@dataclass(frozen=True)
+class _Kind:
+    canonical: str
+    on_roll: bool
+    block: str | None = None
+
+
+def _kind(table: str) -> _Kind | None:
+    if table in ("pupilonroll", "pupilnolongeronroll"):
+        return _Kind("pupil_enrolment", table == "pupilonroll")
+    for prefix, block in (
+        ("termlysessiondetails", "termly"),
+        ("summerhalfterm2sessiondetails", "summer_ht2"),
+    ):
+        if table in (f"{prefix}onroll", f"{prefix}offroll"):
+            return _Kind("pupil_absence", table.endswith("onroll"), block)
+    if table in ("termlyexclusionsonroll", "termlyexclusionsoffroll"):
+        return _Kind("pupil_exclusion", table.endswith("onroll"))
+    # FSM periods are only ever listed for pupils on roll; the name varies by year.
+    if table in ("fsmperiod", "fsmperiods", "fsmperiodonroll", "fsmperiodsonroll"):
+        return _Kind("pupil_fsm", True)
+    return None
+
+
+def is_known_table(table: str) -> bool:
+    return _kind(table) is not None or table in UNUSED_TABLES
+
+
+def read_school_census(path: Path | str) -> ReadResult:
+    """Read one flattened school census table into its canonical table.
+
+    A table cwsw does not use yet comes back with no rows and an information message.
+    """
+    path = Path(path)
+    named = parse_file_name(path)
+    if named is None:
+        raise FormatError(
+            path, "expected a file named YYYY_TERM_TABLE.csv, e.g. 2025_spring_pupilonroll.csv"
+        )
+    result = ReadResult(path, FORMAT, named.census_term)
+    kind = _kind(named.table)
+    if kind is None:
+        if named.table in UNUSED_TABLES:
+            result.messages.append(
+                f"{path.name}: school census table {named.table!r} is not used yet; skipped"
+            )
+            return result
+        raise FormatError(path, f"unknown school census table {named.table!r}")
+    values = Collector(path)
+    id_column = ON_ROLL_ID if kind.on_roll else OFF_ROLL_ID
+    rows = result.rows(kind.canonical)
+    if kind.canonical == "pupil_enrolment":
+        required: tuple[str | tuple[str, ...], ...] = (id_column, "NativeId", "upn", "dob", "sex")
+    elif kind.canonical == "pupil_absence":
+        required = (id_column, "NativeId", SESSIONS, "attendancereason")
+    elif kind.canonical == "pupil_exclusion":
+        required = (id_column, "NativeId", "startdate", "category", "sessions")
+    else:
+        required = (id_column, "NativeId", "fsmstartdate", "fsmenddate")
+    for row in CsvSource(path, required).rows():
+        where = row.location
+        enrolment_id = clean_text(row.get(id_column.lower()))
+        if enrolment_id is None:
+            values.add(where, id_column, None, "missing_enrolment_id", "record")
+        key: Row = {
+            "census_term": named.census_term,
+            "laestab": clean_text(row.get("nativeid")),
+            "enrolment_id": enrolment_id,
+        }
+        if kind.canonical == "pupil_enrolment":
+            upn_raw = row.get("upn")
+            rows.append(
+                key
+                | {
+                    "on_roll": kind.on_roll,
+                    "upn": values.upn(upn_raw, where, "upn"),
+                    "upn_raw": upn_raw,
+                    "former_upn": values.upn(row.get("formerupn"), where, "formerupn"),
+                    "forename": clean_text(row.get("forename")),
+                    "surname": clean_text(row.get("surname")),
+                    "birth_date": values.date(row.get("dob"), where, "dob", "census"),
+                    "sex": values.mapped(row.get("sex"), SEX_CODES, where, "sex"),
+                    "ethnicity": clean_text(row.get("ethnicity")),
+                    "nc_year": clean_text(row.get("ncyearactual", "ncyearleaving")),
+                    "enrol_status": clean_text(row.get("enrolstatus")),
+                    "sen_provision": clean_text(row.get("senprovision")),
+                    "entry_date": values.date(row.get("entrydate"), where, "entrydate", "census"),
+                    "leaving_date": values.date(
+                        row.get("leavingdate"), where, "leavingdate", "census"
+                    ),
+                    "sessions_possible": values.integer(
+                        row.get("termlysessionspossible"), where, "termlysessionspossible"
+                    ),
+                    "summer_ht2_sessions_possible": values.integer(
+                        row.get("summerhalfterm2sessionspossible"),
+                        where,
+                        "summerhalfterm2sessionspossible",
+                    ),
+                }
+            )
+        elif kind.canonical == "pupil_absence":
+            rows.append(
+                key
+                | {
+                    "block": kind.block,
+                    "attendance_code": clean_text(row.get("attendancereason")),
+                    "sessions": values.integer(row.get(*SESSIONS), where, "sessions"),
+                }
+            )
+        elif kind.canonical == "pupil_exclusion":
+            rows.append(
+                key
+                | {
+                    "start_date": values.date(row.get("startdate"), where, "startdate", "census"),
+                    "category": values.mapped(
+                        row.get("category"), EXCLUSION_CATEGORY, where, "category"
+                    ),
+                    "sessions": values.integer(row.get("sessions"), where, "sessions"),
+                }
+            )
+        else:
+            rows.append(
+                key
+                | {
+                    "start_date": values.date(
+                        row.get("fsmstartdate"), where, "fsmstartdate", "census"
+                    ),
+                    "end_date": values.date(row.get("fsmenddate"), where, "fsmenddate", "census"),
+                }
+            )
+    result.findings.extend(values.findings)
+    return result

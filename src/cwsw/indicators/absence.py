@@ -1,0 +1,159 @@
+"""Absence measures, one function per DfE definition, on enrolments for one academic year.
+
+Source: DfE, "Pupil absence in schools in England" methodology (explore-education-statistics),
+and "School attendance: guidance for schools" (attendance codes, 2024). Measures are
+enrolment based: a pupil who moved school counts once per school, each against that
+enrolment's own possible sessions, over the six half terms of the year.
+"""
+
+from __future__ import annotations
+
+import ibis
+from ibis import _
+from ibis.expr.types import Table
+
+DEFINITION_VERSION = "absence-1"
+
+# Attendance codes (DOMAIN.md §3). Legacy H and J were authorised before 2024.
+AUTHORISED_ABSENCE_CODES = ("C", "C1", "C2", "E", "I", "M", "J1", "R", "S", "T", "H", "J")
+UNAUTHORISED_ABSENCE_CODES = ("G", "N", "O", "U")
+
+# DfE's headline absence covers state-funded primary, secondary and special schools.
+HEADLINE_PHASES = ("Primary", "Secondary", "Special")
+# Pupils of compulsory school age: national curriculum years 1 to 11.
+COMPULSORY_NC_YEARS = tuple(str(y) for y in range(1, 12))
+
+PERSISTENT_ABSENCE_THRESHOLD = 0.10
+SEVERE_ABSENCE_THRESHOLD = 0.50
+
+
+def census_terms_for_absence(academic_year_end: int) -> tuple[str, str, str]:
+    """The census terms carrying a year's absence, a term in arrears (data-contracts §1).
+
+    Academic year 2024/25 (``academic_year_end`` 2025): autumn term in the spring 2025
+    census, spring term in summer 2025, the summer term's two halves in autumn 2025.
+    """
+    y = academic_year_end
+    return (f"{y}_spring", f"{y}_summer", f"{y}_autumn")
+
+
+def enrolment_absence(
+    pupil_enrolment: Table, pupil_absence: Table, establishment: Table, academic_year_end: int
+) -> Table:
+    """One row per enrolment in the year: its pupil, school, phase and session totals.
+
+    Columns: ``laestab``, ``enrolment_id``, ``upn``, ``nc_year``, ``phase``,
+    ``sessions_possible``, ``authorised``, ``unauthorised``.
+    """
+    terms = census_terms_for_absence(academic_year_end)
+    term_order = ibis.cases(*((pupil_enrolment.census_term == t, i) for i, t in enumerate(terms)))
+    rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(terms)).mutate(
+        _term_order=term_order
+    )
+    key = ["laestab", "enrolment_id"]
+    # The pupil's details as at the first census of the year (the autumn census's NC year
+    # already belongs to the next year for pupils still on roll).
+    first_seen = ibis.window(group_by=key, order_by="_term_order")
+    details = (
+        rows.mutate(_rank=ibis.row_number().over(first_seen))
+        .filter(_._rank == 0)
+        .select(*key, "upn", "nc_year")
+    )
+    possible = rows.group_by(key).aggregate(
+        sessions_possible=(
+            _.sessions_possible.fill_null(0) + _.summer_ht2_sessions_possible.fill_null(0)
+        ).sum()
+    )
+    absences = pupil_absence.filter(pupil_absence.census_term.isin(terms))
+    code = absences.attendance_code.upper().strip()
+    sessions = absences.sessions.fill_null(0)
+    absence_totals = absences.group_by(key).aggregate(
+        authorised=ibis.ifelse(code.isin(AUTHORISED_ABSENCE_CODES), sessions, 0).sum(),
+        unauthorised=ibis.ifelse(code.isin(UNAUTHORISED_ABSENCE_CODES), sessions, 0).sum(),
+    )
+    phases = establishment.select("laestab", "phase").distinct()
+    joined = (
+        details.join(possible, key)
+        .left_join(absence_totals, key)
+        .select(
+            *key,
+            "upn",
+            "nc_year",
+            "sessions_possible",
+            authorised=_.authorised.fill_null(0),
+            unauthorised=_.unauthorised.fill_null(0),
+        )
+        .left_join(phases, "laestab")
+        .drop("laestab_right")
+    )
+    return joined
+
+
+def headline_enrolments(enrolments: Table) -> Table:
+    """Enrolments in DfE's headline absence population.
+
+    Compulsory school age (NC years 1–11) in state-funded primary, secondary and special
+    schools, with at least one possible session.
+    """
+    nc_year = enrolments.nc_year.cast("string").strip().replace(".0", "")
+    return enrolments.filter(
+        nc_year.isin(COMPULSORY_NC_YEARS)
+        & enrolments.phase.isin(HEADLINE_PHASES)
+        & (enrolments.sessions_possible > 0)
+    )
+
+
+def _absence_share(enrolments: Table) -> ibis.ir.FloatingColumn:
+    missed = enrolments.authorised + enrolments.unauthorised
+    return missed / enrolments.sessions_possible
+
+
+def overall_absence(enrolments: Table) -> dict[str, ibis.Value]:
+    """Overall absence rate: authorised + unauthorised sessions over possible sessions, %."""
+    missed = (enrolments.authorised + enrolments.unauthorised).sum()
+    return {"numerator": missed, "denominator": enrolments.sessions_possible.sum()}
+
+
+def authorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
+    """Authorised absence rate: authorised sessions over possible sessions, %."""
+    return {
+        "numerator": enrolments.authorised.sum(),
+        "denominator": enrolments.sessions_possible.sum(),
+    }
+
+
+def unauthorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
+    """Unauthorised absence rate: unauthorised sessions over possible sessions, %."""
+    return {
+        "numerator": enrolments.unauthorised.sum(),
+        "denominator": enrolments.sessions_possible.sum(),
+    }
+
+
+def persistent_absence(enrolments: Table) -> dict[str, ibis.Value]:
+    """Persistent absence: % of enrolments missing 10% or more of their possible sessions."""
+    is_persistent = _absence_share(enrolments) >= PERSISTENT_ABSENCE_THRESHOLD
+    return {"numerator": is_persistent.cast("int64").sum(), "denominator": enrolments.count()}
+
+
+def severe_absence(enrolments: Table) -> dict[str, ibis.Value]:
+    """Severe absence: % of enrolments missing 50% or more of their possible sessions."""
+    is_severe = _absence_share(enrolments) >= SEVERE_ABSENCE_THRESHOLD
+    return {"numerator": is_severe.cast("int64").sum(), "denominator": enrolments.count()}
+
+
+def enrolment_count(enrolments: Table) -> dict[str, ibis.Value]:
+    """Number of enrolments in the absence population (the base of the % of enrolments)."""
+    n = enrolments.count()
+    return {"numerator": n, "denominator": n}
+
+
+# The measures a mart holds, in display order: name -> (function, is a percentage).
+ABSENCE_MEASURES = {
+    "enrolments": (enrolment_count, False),
+    "overall_absence": (overall_absence, True),
+    "authorised_absence": (authorised_absence, True),
+    "unauthorised_absence": (unauthorised_absence, True),
+    "persistent_absence": (persistent_absence, True),
+    "severe_absence": (severe_absence, True),
+}

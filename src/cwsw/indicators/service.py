@@ -1,0 +1,110 @@
+"""The figures as they leave the system: marts read back through disclosure control.
+
+The report, the web page and exports all call :func:`absence_summary`, so they show the same
+numbers, suppressed the same way.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from cwsw.indicators.marts import ABSENCE_MART, ALL_PUPILS, COHORT_LABELS
+from cwsw.indicators.summary import AbsenceSummary, GroupFigures
+from cwsw.indicators.suppression import Disclosed, Symbol, disclose
+from cwsw.settings import get_settings
+from cwsw.warehouse.connection import Warehouse
+
+
+def round_half_up(value: float, places: int = 1) -> str:
+    """Round as DfE publishes (half away from zero), not Python's round-half-to-even."""
+    quantum = Decimal(1).scaleb(-places)
+    return str(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def _show(figure: Disclosed, *, percentage: bool) -> str:
+    if figure.symbol is not None:
+        return str(figure.symbol)
+    assert figure.value is not None
+    if percentage:
+        return round_half_up(figure.value)
+    return f"{round(figure.value):,}"
+
+
+def _ratio(group: Disclosed, comparator: Disclosed) -> str:
+    """'x times as likely': the group's rate over the comparator's, to one decimal place."""
+    if group.symbol is not None:
+        return str(group.symbol)
+    if comparator.symbol is not None or not comparator.value:
+        return str(Symbol.NOT_AVAILABLE)
+    assert group.value is not None
+    return round_half_up(group.value / comparator.value)
+
+
+def summarise_absence_mart(
+    mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
+) -> AbsenceSummary | None:
+    """Turn mart rows into the disclosed summary (newest academic year)."""
+    if mart.empty:
+        return None
+    year = max(mart["academic_year"])
+    rows = mart[mart["academic_year"] == year]
+    disclosed: dict[tuple[str, str], Disclosed] = {}
+    for row in rows.to_dict("records"):
+        value = row["value"]
+        disclosed[(row["cohort"], row["measure"])] = disclose(
+            numerator=row["numerator"],
+            denominator=row["denominator"] if row["measure"] != "enrolments" else None,
+            value=None if pd.isna(value) else float(value),
+            threshold=threshold,
+            unrestricted=unrestricted,
+        )
+    missing = Disclosed(None, Symbol.NOT_AVAILABLE)
+    comparator = disclosed.get((ALL_PUPILS, "persistent_absence"), missing)
+    groups = []
+    for cohort, label in COHORT_LABELS.items():
+        get = lambda measure, c=cohort: disclosed.get((c, measure), missing)  # noqa: E731
+        groups.append(
+            GroupFigures(
+                group=cohort,
+                label=label,
+                pupils=_show(get("enrolments"), percentage=False),
+                overall_absence=_show(get("overall_absence"), percentage=True),
+                persistent_absence=_show(get("persistent_absence"), percentage=True),
+                severe_absence=_show(get("severe_absence"), percentage=True),
+                persistent_absence_ratio=(
+                    str(Symbol.NOT_APPLICABLE)
+                    if cohort == ALL_PUPILS
+                    else _ratio(get("persistent_absence"), comparator)
+                ),
+            )
+        )
+    first = rows.iloc[0]
+    return AbsenceSummary(
+        academic_year=str(year),
+        reference_date=pd.Timestamp(first["reference_date"]).date().isoformat(),
+        groups=tuple(groups),
+        sources=tuple(s for s in str(first["source_loads"]).split(",") if s),
+    )
+
+
+def summary_from(
+    warehouse: Warehouse, *, threshold: int, unrestricted: bool = False
+) -> AbsenceSummary | None:
+    """The disclosed headline figures from an open warehouse, or None if nothing is built."""
+    if ABSENCE_MART not in warehouse.ibis.list_tables():
+        return None
+    mart = warehouse.ibis.table(ABSENCE_MART).execute()
+    return summarise_absence_mart(mart, threshold=threshold, unrestricted=unrestricted)
+
+
+def absence_summary(warehouse_path: Path, *, unrestricted: bool = False) -> AbsenceSummary | None:
+    """The headline absence figures from the warehouse file, or None if nothing is built yet."""
+    if not Path(warehouse_path).exists():
+        return None
+    with Warehouse.open(warehouse_path, read_only=True) as warehouse:
+        return summary_from(
+            warehouse, threshold=get_settings().suppression_threshold, unrestricted=unrestricted
+        )

@@ -1,0 +1,157 @@
+"""Django settings for the cwsw web app.
+
+Everything comes from the environment through :class:`cwsw.settings.Settings` (12-factor, as
+find-moj-data does): nothing here is secret and nothing needs editing per deployment.
+
+- ``CWSW_HOME``: where state lives (SQLite app database, the generated secret key).
+- ``DATABASE_URL``: ``sqlite:////abs/path`` (default ``<home>/app.sqlite3``) or ``postgresql://``.
+- ``CWSW_SECRET_KEY``: if empty, a random key is generated once into ``<home>/secret_key`` (0600).
+- ``CWSW_DEBUG=1``: Django debug mode (never in production).
+- ``CWSW_ALLOWED_HOSTS``: comma-separated host names (default ``127.0.0.1,localhost``).
+- ``CWSW_HTTPS=1``: served over HTTPS (secure cookies, HSTS, trust ``X-Forwarded-Proto``).
+- ``CWSW_GOVUK_FRONTEND_DIR``: GOV.UK Frontend's ``dist/govuk`` folder (default: the npm one).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cwsw.settings import Settings
+from cwsw.web.database import parse_database_url
+from cwsw.web.keys import load_or_create_secret_key
+
+CWSW = Settings.from_env()
+
+BASE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BASE_DIR.parents[2]
+
+SECRET_KEY = load_or_create_secret_key(CWSW.home, CWSW.secret_key)
+DEBUG = CWSW.debug
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("CWSW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if host.strip()
+]
+HTTPS = os.environ.get("CWSW_HTTPS", "0") == "1"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    # WhiteNoise serves static files in development too (same headers as production).
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "cwsw.web.audit",
+    "cwsw.web.accounts",
+    "cwsw.web.insight",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "cwsw.web.middleware.ContentSecurityPolicyMiddleware",
+    "cwsw.web.middleware.StaticFilesMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs a signed-in user unless it is marked @login_not_required (the login page).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cwsw.web.urls"
+WSGI_APPLICATION = "cwsw.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "cwsw.web.context_processors.service",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": parse_database_url(CWSW.app_database_url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "insight:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = False
+USE_TZ = True
+
+# Static files: GOV.UK Frontend straight from node_modules, served by WhiteNoise from the finders
+# (no collectstatic, no CDN: deployments run on closed networks).
+GOVUK_FRONTEND_DIR = Path(
+    os.environ.get(
+        "CWSW_GOVUK_FRONTEND_DIR", str(REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk")
+    )
+)
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static", ("govuk", GOVUK_FRONTEND_DIR)]
+WHITENOISE_USE_FINDERS = True
+
+# Security defaults.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+# Logging: one line per event on stderr. Request bodies are never logged (no handler formats
+# the request, and the mail_admins handler, which would include POST data, is not configured).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "cwsw": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

@@ -1,0 +1,99 @@
+"""Absence measures on hand-built enrolments, with answers worked out by hand."""
+
+import ibis
+import pytest
+
+from cwsw.indicators import absence
+
+ENROLMENT_SCHEMA = {
+    "census_term": "string",
+    "laestab": "string",
+    "enrolment_id": "string",
+    "upn": "string",
+    "nc_year": "string",
+    "sessions_possible": "float64",
+    "summer_ht2_sessions_possible": "float64",
+}
+ABSENCE_SCHEMA = {
+    "census_term": "string",
+    "laestab": "string",
+    "enrolment_id": "string",
+    "attendance_code": "string",
+    "sessions": "float64",
+}
+
+
+def table(schema: dict, rows: list[tuple]) -> ibis.Table:
+    return ibis.memtable([dict(zip(schema, r, strict=True)) for r in rows], schema=schema)
+
+
+@pytest.fixture(scope="module")
+def enrolments() -> ibis.Table:
+    pupils = table(
+        ENROLMENT_SCHEMA,
+        [
+            # e1: 100 possible sessions over the year, 10 missed -> exactly 10%: persistent.
+            ("2025_spring", "P1", "e1", "A", "4", 30, None),
+            ("2025_summer", "P1", "e1", "A", "4", 30, None),
+            ("2025_autumn", "P1", "e1", "A", "5", 20, 20),  # NC year 5 is next year's
+            # e2: 200 possible, 100 missed -> 50%: severe (and persistent).
+            ("2025_spring", "S1", "e2", "B", "9", 200, None),
+            # e3: 100 possible, 9 missed -> 9%: neither.
+            ("2025_spring", "S1", "e3", "C", "10", 100, None),
+            # e4: reception year: outside compulsory school age, left out.
+            ("2025_spring", "P1", "e4", "D", "R", 100, None),
+            # e5: alternative provision: outside the headline population.
+            ("2025_spring", "A1", "e5", "E", "10", 100, None),
+            # e6: last year's census: not this academic year.
+            ("2024_summer", "P1", "e6", "F", "3", 100, None),
+        ],
+    )
+    absences = table(
+        ABSENCE_SCHEMA,
+        [
+            ("2025_spring", "P1", "e1", "I", 4),  # authorised
+            ("2025_summer", "P1", "e1", "N", 2),  # unauthorised
+            ("2025_autumn", "P1", "e1", "g", 4),  # unauthorised, lower case in the file
+            ("2025_autumn", "P1", "e1", "X", 7),  # not counted: not an absence
+            ("2025_spring", "S1", "e2", "E", 60),
+            ("2025_spring", "S1", "e2", "O", 40),
+            ("2025_spring", "S1", "e3", "C1", 9),
+            ("2025_spring", "P1", "e4", "I", 50),
+            ("2025_spring", "A1", "e5", "I", 50),
+            ("2024_summer", "P1", "e6", "I", 50),
+        ],
+    )
+    schools = ibis.memtable(
+        {
+            "laestab": ["P1", "S1", "A1"],
+            "phase": ["Primary", "Secondary", "Alternative provision"],
+        }
+    )
+    return absence.headline_enrolments(absence.enrolment_absence(pupils, absences, schools, 2025))
+
+
+def measure(enrolments: ibis.Table, name: str) -> tuple[float, float]:
+    fn, _pct = absence.ABSENCE_MEASURES[name]
+    parts = fn(enrolments)
+    row = enrolments.aggregate(n=parts["numerator"], d=parts["denominator"]).execute().iloc[0]
+    return float(row.n), float(row.d)
+
+
+def test_population_is_this_years_compulsory_age_headline_phases(enrolments: ibis.Table) -> None:
+    frame = enrolments.execute().set_index("enrolment_id")
+    assert sorted(frame.index) == ["e1", "e2", "e3"]
+    # Details as at the year's first census: e1 is in NC year 4, not the autumn's 5.
+    assert frame.loc["e1", "nc_year"] == "4"
+    assert frame.loc["e1", "sessions_possible"] == 100
+
+
+def test_overall_authorised_unauthorised(enrolments: ibis.Table) -> None:
+    assert measure(enrolments, "overall_absence") == (10 + 100 + 9, 400)
+    assert measure(enrolments, "authorised_absence") == (4 + 60 + 9, 400)
+    assert measure(enrolments, "unauthorised_absence") == (6 + 40, 400)
+
+
+def test_persistent_and_severe_thresholds_are_inclusive(enrolments: ibis.Table) -> None:
+    assert measure(enrolments, "persistent_absence") == (2, 3)
+    assert measure(enrolments, "severe_absence") == (1, 3)
+    assert measure(enrolments, "enrolments") == (3, 3)

@@ -1,0 +1,184 @@
+"""Shared fixtures for the web app's tests, including the browser (Playwright + Chromium).
+
+The browser fixtures are here so that end-to-end tests elsewhere can reuse them:
+``browser`` (session-scoped Chromium) and ``page`` (a fresh context per test, recording any
+request to a host other than the live server and any failed request).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from cwsw.indicators.summary import AbsenceSummary, GroupFigures
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's real cost is pointless in tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo_users(db: None) -> dict[str, tuple[str, str]]:
+    """The demo accounts: username -> (password, role)."""
+    from cwsw.web.accounts.services import create_demo_users
+
+    return {username: (password, role) for username, password, role in create_demo_users()}
+
+
+SUMMARY = AbsenceSummary(
+    academic_year="2024/25",
+    reference_date="2025-03-31",
+    groups=(
+        GroupFigures(
+            group="CINO",
+            label="Child in need (not on a plan or looked after)",
+            pupils="1,234",
+            overall_absence="17.4",
+            persistent_absence="46.0",
+            severe_absence="11.3",
+            persistent_absence_ratio="2.6",
+        ),
+        GroupFigures(
+            group="CPPO",
+            label="On a child protection plan (not looked after)",
+            pupils="187",
+            overall_absence="21.8",
+            persistent_absence="55.4",
+            severe_absence="c",
+            persistent_absence_ratio="3.1",
+        ),
+        GroupFigures(
+            group="CLA 12 months",
+            label="Looked after for 12 months or more",
+            pupils="4",
+            overall_absence="c",
+            persistent_absence="c",
+            severe_absence="c",
+            persistent_absence_ratio="c",
+        ),
+        GroupFigures(
+            group="All pupils",
+            label="All pupils",
+            pupils="30,000",
+            overall_absence="6.5",
+            persistent_absence="17.9",
+            severe_absence="2.0",
+            persistent_absence_ratio="z",
+        ),
+    ),
+    sources=("school_census_2024-25.csv (sha256 3f2a9c1b)", "cin_census_2025.xml (sha256 9e8d7c6b)"),
+)
+
+
+@pytest.fixture
+def summary() -> AbsenceSummary:
+    return SUMMARY
+
+
+@pytest.fixture
+def fixed_summary(monkeypatch: pytest.MonkeyPatch, summary: AbsenceSummary) -> AbsenceSummary:
+    """Make the dashboard show ``summary`` whatever the warehouse holds."""
+    monkeypatch.setattr(
+        "cwsw.web.insight.services.current_absence_summary", lambda: summary
+    )
+    return summary
+
+
+@pytest.fixture
+def no_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the dashboard behave as if nothing has been built yet."""
+    monkeypatch.setattr("cwsw.web.insight.services.current_absence_summary", lambda: None)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright's sync API (Playwright never downloads a browser)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by
+    # the test itself (fixtures creating users) would otherwise refuse to run.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@dataclass
+class NetworkLog:
+    """What a page asked for that it should not have."""
+
+    off_site: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # HTTP >= 400
+    console_errors: list[str] = field(default_factory=list)  # includes CSP violations
+
+
+@pytest.fixture
+def network() -> NetworkLog:
+    return NetworkLog()
+
+
+@pytest.fixture
+def page(browser: Any, network: NetworkLog) -> Iterator[Any]:
+    """A fresh browser context and page, with its network activity checked into ``network``."""
+    context = browser.new_context()
+    page = context.new_page()
+
+    def on_request(request: Any) -> None:
+        host = urlsplit(request.url).hostname
+        if host is not None and host not in LOCAL_HOSTS:
+            network.off_site.append(request.url)
+
+    def on_failed(request: Any) -> None:
+        network.failed.append(f"{request.url} {request.failure}")
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400:
+            network.errors.append(f"{response.status} {response.url}")
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            network.console_errors.append(message.text)
+
+    page.on("request", on_request)
+    page.on("requestfailed", on_failed)
+    page.on("response", on_response)
+    page.on("console", on_console)
+    try:
+        yield page
+    finally:
+        context.close()
