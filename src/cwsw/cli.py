@@ -7,10 +7,11 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ from rich.table import Table
 
 from cwsw import pipeline
 from cwsw.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from cwsw.warehouse.load import LoadResult
 
 app = typer.Typer(
     help="cwsw: children with a social worker, visible in education data.",
@@ -70,6 +74,19 @@ def synth(
     out.print(f"Wrote {len(result.files)} files to {out_dir}")
 
 
+def _result_dict(result: LoadResult) -> dict[str, object]:
+    """A load result for people and scripts: counts and findings by rule, no values."""
+    return {
+        "file": str(result.file),
+        "format": result.format,
+        "period": result.period,
+        "status": result.status,
+        "rows": dict(result.rows),
+        "findings_by_rule": dict(Counter(f.rule for f in result.findings)),
+        "message": result.message,
+    }
+
+
 def _ingest(paths: list[Path], settings: Settings, check: bool) -> list[dict[str, object]]:
     from cwsw.warehouse import load
     from cwsw.warehouse.connection import Warehouse
@@ -86,7 +103,7 @@ def _ingest(paths: list[Path], settings: Settings, check: bool) -> list[dict[str
             settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
             with Warehouse.open(settings.warehouse_path) as warehouse:
                 results = load.ingest(warehouse, paths, progress=report)
-    return [r.as_dict() for r in results]
+    return [_result_dict(r) for r in results]
 
 
 @app.command()
@@ -110,16 +127,16 @@ def ingest(
     else:
         table = Table("file", "format", "period", "status", "rows", "findings")
         for r in results:
-            rows = r.get("rows", {})
-            total = sum(rows.values()) if isinstance(rows, dict) else rows
-            findings = r.get("findings", [])
+            rows = r["rows"]
+            findings = r["findings_by_rule"]
+            assert isinstance(rows, dict) and isinstance(findings, dict)
             table.add_row(
                 Path(str(r["file"])).name,
                 str(r["format"]),
                 str(r.get("period", "")),
                 str(r["status"]),
-                f"{total:,}",
-                str(len(findings) if isinstance(findings, list) else findings),
+                f"{sum(rows.values()):,}",
+                f"{sum(findings.values()):,}",
             )
         out.print(table)
     if any(r["status"] == "failed" for r in results):

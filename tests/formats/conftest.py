@@ -1,4 +1,4 @@
-"""The shared public test material lives beside the project: ``<project root>/../shared/fixtures``."""
+"""Shared public test material: ``<project root>/../shared/fixtures``."""
 
 from __future__ import annotations
 

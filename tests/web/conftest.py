@@ -86,7 +86,10 @@ SUMMARY = AbsenceSummary(
             persistent_absence_ratio="z",
         ),
     ),
-    sources=("school_census_2024-25.csv (sha256 3f2a9c1b)", "cin_census_2025.xml (sha256 9e8d7c6b)"),
+    sources=(
+        "school_census_2024-25.csv (sha256 3f2a9c1b)",
+        "cin_census_2025.xml (sha256 9e8d7c6b)",
+    ),
 )
 
 
@@ -98,9 +101,7 @@ def summary() -> AbsenceSummary:
 @pytest.fixture
 def fixed_summary(monkeypatch: pytest.MonkeyPatch, summary: AbsenceSummary) -> AbsenceSummary:
     """Make the dashboard show ``summary`` whatever the warehouse holds."""
-    monkeypatch.setattr(
-        "cwsw.web.insight.services.current_absence_summary", lambda: summary
-    )
+    monkeypatch.setattr("cwsw.web.insight.services.current_absence_summary", lambda: summary)
     return summary
 
 

@@ -30,10 +30,10 @@ def test_anonymous_request_redirects_to_sign_in(client: Client) -> None:
     assert response["Location"] == f"{LOGIN}?next=/"
 
 
-def test_unknown_page_also_needs_sign_in(client: Client) -> None:
+def test_unknown_page_is_a_plain_govuk_404(client: Client) -> None:
     response = client.get("/no-such-page/")
-    assert response.status_code == 302
-    assert response["Location"].startswith(LOGIN)
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
 
 
 def test_sign_in_page_is_govuk_styled(client: Client) -> None:
@@ -53,7 +53,11 @@ def test_roles_exist_after_migrations() -> None:
 
 def test_create_demo_users_is_idempotent_and_resets_passwords() -> None:
     first = create_demo_users()
-    assert [(u, r) for u, _, r in first] == [("vsh", "vsh"), ("analyst", "analyst"), ("admin", "admin")]
+    assert [(u, r) for u, _, r in first] == [
+        ("vsh", "vsh"),
+        ("analyst", "analyst"),
+        ("admin", "admin"),
+    ]
     second = create_demo_users()
     assert get_user_model().objects.count() == 3
     for (user_a, pw_a, _), (user_b, pw_b, role) in zip(first, second, strict=True):
@@ -66,7 +70,9 @@ def test_create_demo_users_is_idempotent_and_resets_passwords() -> None:
         assert user_roles(user) == {role}
 
 
-def test_sign_in_with_a_demo_user(client: Client, demo_users: dict[str, tuple[str, str]], no_summary: None) -> None:
+def test_sign_in_with_a_demo_user(
+    client: Client, demo_users: dict[str, tuple[str, str]], no_summary: None
+) -> None:
     password, _ = demo_users["vsh"]
     response = client.post(LOGIN, {"username": "vsh", "password": password, "next": "/"})
     assert response.status_code == 302
@@ -77,7 +83,9 @@ def test_sign_in_with_a_demo_user(client: Client, demo_users: dict[str, tuple[st
     assert event.user is not None and event.user.get_username() == "vsh"
 
 
-def test_sign_in_refuses_an_off_site_next(client: Client, demo_users: dict[str, tuple[str, str]]) -> None:
+def test_sign_in_refuses_an_off_site_next(
+    client: Client, demo_users: dict[str, tuple[str, str]]
+) -> None:
     password, _ = demo_users["vsh"]
     response = client.post(
         LOGIN, {"username": "vsh", "password": password, "next": "https://example.com/"}
@@ -106,7 +114,9 @@ def test_failed_sign_in_writes_an_audit_row(
     assert "wrong password" not in str(AuditEvent.objects.values().get())
 
 
-def test_sign_out_is_post_only_and_audited(client: Client, demo_users: dict[str, tuple[str, str]]) -> None:
+def test_sign_out_is_post_only_and_audited(
+    client: Client, demo_users: dict[str, tuple[str, str]]
+) -> None:
     client.force_login(get_user_model().objects.get(username="analyst"))
     assert client.get("/accounts/sign-out/").status_code == 405
     response = client.post("/accounts/sign-out/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +30,9 @@ def test_sign_in_and_read_the_dashboard(
     page.wait_for_url(f"{live_server.url}/")
 
     for figures in fixed_summary.groups:
-        assert page.get_by_test_id(cell_testid(figures.group, "label")).inner_text() == figures.label
+        assert (
+            page.get_by_test_id(cell_testid(figures.group, "label")).inner_text() == figures.label
+        )
         for field, _ in COLUMNS:
             text = page.get_by_test_id(cell_testid(figures.group, field)).inner_text()
             assert text == getattr(figures, field), (figures.group, field)
@@ -39,8 +43,11 @@ def test_sign_in_and_read_the_dashboard(
 
     # GOV.UK Frontend's CSS and JavaScript loaded (and ran) from our own server.
     assert "govuk-frontend-supported" in (page.locator("body").get_attribute("class") or "")
-    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
     assert "GDS Transport" in font
+
+    if shots := os.environ.get("CWSW_SCREENSHOTS"):
+        page.screenshot(path=str(Path(shots) / "dashboard.png"), full_page=True)
 
     page.get_by_test_id("sign-out").click()
     page.wait_for_url(f"{live_server.url}/accounts/sign-in/")

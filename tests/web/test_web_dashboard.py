@@ -50,12 +50,16 @@ def test_dashboard_shows_the_figures_in_the_right_cells(
     for figures in fixed_summary.groups:
         for field, _ in services.COLUMNS:
             assert cell(html, f"cell-{figures.group}-{field}") == getattr(figures, field)
-    assert html.index("cell-CINO-label") < html.index("cell-CPPO-label") < html.index(
-        "cell-All pupils-label"
+    assert (
+        html.index("cell-CINO-label")
+        < html.index("cell-CPPO-label")
+        < html.index("cell-All pupils-label")
     )
 
 
-def test_dashboard_heading_note_and_sources(vsh_client: Client, fixed_summary: AbsenceSummary) -> None:
+def test_dashboard_heading_note_and_sources(
+    vsh_client: Client, fixed_summary: AbsenceSummary
+) -> None:
     html = vsh_client.get("/").content.decode()
     assert cell(html, "academic-year") == "Academic year 2024/25"
     assert "on 31 March 2025." in html
@@ -73,7 +77,9 @@ def test_suppression_note_follows_the_threshold(
 
     settings.CWSW = replace(settings.CWSW, suppression_threshold=9)  # type: ignore[attr-defined]
     html = vsh_client.get("/").content.decode()
-    assert cell(html, "suppression-note") == "c: fewer than 10 pupils, suppressed to protect privacy"
+    assert (
+        cell(html, "suppression-note") == "c: fewer than 10 pupils, suppressed to protect privacy"
+    )
 
 
 def test_each_dashboard_view_writes_an_audit_row(

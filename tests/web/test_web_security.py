@@ -28,7 +28,9 @@ def test_security_headers(client: Client, path: str) -> None:
 
 
 @pytest.mark.django_db
-def test_session_cookie_is_http_only(client: Client, demo_users: dict[str, tuple[str, str]]) -> None:
+def test_session_cookie_is_http_only(
+    client: Client, demo_users: dict[str, tuple[str, str]]
+) -> None:
     password, _ = demo_users["vsh"]
     response = client.post("/accounts/sign-in/", {"username": "vsh", "password": password})
     cookie = response.cookies["sessionid"]
@@ -98,7 +100,7 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
     assert load_or_create_secret_key(home, "configured-key") == "configured-key"
 
 
-def test_settings_default_to_sqlite_in_home() -> None:
+def test_security_settings() -> None:
     from django.conf import settings
 
     assert settings.ALLOWED_HOSTS[:2] == ["127.0.0.1", "localhost"] or "testserver" in (
@@ -106,3 +108,18 @@ def test_settings_default_to_sqlite_in_home() -> None:
     )
     assert settings.X_FRAME_OPTIONS == "DENY"
     assert settings.SESSION_COOKIE_HTTPONLY is True
+
+
+@pytest.mark.django_db
+def test_server_migrates_then_serves_on_localhost_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import django.core.management
+
+    from cwsw.web import server
+
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(
+        django.core.management, "call_command", lambda *args, **kw: calls.append((*args, kw))
+    )
+    server.run()
+    assert calls[0][0] == "migrate"
+    assert calls[-1] == ("runserver", "127.0.0.1:8000", {"use_reloader": False})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from cwsw.linkage.upn import check_letter
+from cwsw.linkage.upn import CHECK_LETTERS, check_letter
 from cwsw.synth import calibration as cal
 from cwsw.synth import codes
 from cwsw.synth.dates import Calendar, IntArray, birth_cohort, day
@@ -127,7 +127,7 @@ def _upns(
     serial = np.empty(n, dtype=np.int64)
     serial[order] = np.arange(n) - group_start
     out = np.empty(n, dtype=object)
-    letters = codes_alphabet()
+    letters = CHECK_LETTERS
     for i in range(n):
         tail = f"{serial[i] % 1000:03d}"
         if temporary:
@@ -135,12 +135,6 @@ def _upns(
         body = f"{keys[i]}{tail}"
         out[i] = check_letter(body) + body
     return out
-
-
-def codes_alphabet() -> str:
-    from cwsw.linkage.upn import CHECK_LETTERS
-
-    return CHECK_LETTERS
 
 
 def make_children(
@@ -175,7 +169,7 @@ def make_children(
         dtype=object,
     )
     # Heavy-tailed: most children never meet social care, a few meet it again and again.
-    frailty = rng.gamma(0.12, 1 / 0.12, n)
+    frailty = rng.gamma(0.06, 1 / 0.06, n)
     in_state = rng.random(n) >= cal.NOT_IN_STATE_SCHOOL
     # Involved children are less often in independent schools.
     in_state |= (frailty > 3) & (rng.random(n) < 0.5)

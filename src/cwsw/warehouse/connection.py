@@ -29,11 +29,15 @@ class Warehouse:
         self._in_transaction = False
 
     @classmethod
-    def open(cls, path: Path | str) -> Warehouse:
+    def open(cls, path: Path | str, *, read_only: bool = False) -> Warehouse:
+        """Open (creating if need be) a warehouse; ``read_only`` for readers such as the web app.
+
+        DuckDB lets one process write a file or several read it, so readers should say so.
+        """
         target = str(path)
-        if target != ":memory:":
+        if target != ":memory:" and not read_only:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-        return cls(duckdb.connect(target), target)
+        return cls(duckdb.connect(target, read_only=read_only), target)
 
     @property
     def ibis(self) -> IbisDuckDB:

@@ -124,7 +124,10 @@ def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list
     for done, (path, named) in enumerate(files):
         if progress:
             progress(f"Checking {path.name}", done, len(files))
-        digest = sha256_of(path)
+        digest = _hash(path)
+        if isinstance(digest, LoadResult):
+            results.append(digest)
+            continue
         read = _read(path, named, digest)
         if isinstance(read, LoadResult):
             results.append(read)
@@ -145,8 +148,19 @@ def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list
     return results
 
 
-def _already_loaded(warehouse: Warehouse, digest: str) -> bool:
-    return bool(warehouse.execute("SELECT 1 FROM loads WHERE sha256 = ?", [digest]))
+def _previous_load(warehouse: Warehouse, digest: str) -> tuple[str, str | None] | None:
+    """The format and period of the earlier load of this content, if any."""
+    found = warehouse.execute("SELECT format, period FROM loads WHERE sha256 = ?", [digest])
+    return (found[0][0], found[0][1]) if found else None
+
+
+def _hash(path: Path) -> str | LoadResult:
+    try:
+        return sha256_of(path)
+    except OSError as error:
+        message = f"{path}: cannot read the file ({error.strerror or error})"
+        fatal = Finding(str(path), "", "", None, "unreadable_file", "fatal")
+        return LoadResult(path, None, None, "", "failed", findings=[fatal], message=message)
 
 
 def load_read(warehouse: Warehouse, read: ReadResult, digest: str) -> LoadResult:
@@ -154,7 +168,7 @@ def load_read(warehouse: Warehouse, read: ReadResult, digest: str) -> LoadResult
     counts = {table: len(rows) for table, rows in read.tables.items()}
     with warehouse.transaction():
         # Re-checked inside the transaction: another process may have loaded it meanwhile.
-        if _already_loaded(warehouse, digest):
+        if _previous_load(warehouse, digest) is not None:
             return LoadResult(read.file, read.format, read.period, digest, "already loaded")
         load_id = int(warehouse.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0][0])
         warehouse.execute(
@@ -188,9 +202,13 @@ def ingest(
     for done, (path, named) in enumerate(files):
         if progress:
             progress(f"Loading {path.name}", done, len(files))
-        digest = sha256_of(path)
-        if _already_loaded(warehouse, digest):
-            results.append(LoadResult(path, None, None, digest, "already loaded"))
+        digest = _hash(path)
+        if isinstance(digest, LoadResult):
+            results.append(digest)
+            continue
+        previous = _previous_load(warehouse, digest)
+        if previous is not None:
+            results.append(LoadResult(path, *previous, digest, "already loaded"))
             continue
         read = _read(path, named, digest)
         if isinstance(read, LoadResult):

@@ -20,7 +20,7 @@ def parse_database_url(url: str) -> dict[str, Any]:
     """Return the ``DATABASES["default"]`` dictionary for ``url``."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise DatabaseUrlError(f"DATABASE_URL has no scheme (expected sqlite:// or postgresql://)")
+        raise DatabaseUrlError("DATABASE_URL has no scheme (expected sqlite:// or postgresql://)")
     scheme = scheme.lower()
     if scheme == "sqlite":
         return _sqlite(rest)
@@ -36,9 +36,7 @@ def _sqlite(rest: str) -> dict[str, Any]:
     path = rest.split("?", 1)[0]
     if path in ("", "/", ":memory:", "/:memory:"):
         name = ":memory:"
-    elif path.startswith("//"):
-        name = unquote(path[1:])
-    elif path.startswith("/"):
+    elif path.startswith("/"):  # "//abs/path" -> "/abs/path", "/rel/path" -> "rel/path"
         name = unquote(path[1:])
     else:
         raise DatabaseUrlError("sqlite DATABASE_URL must look like sqlite:////absolute/path")

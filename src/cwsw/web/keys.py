@@ -1,7 +1,8 @@
-"""The Django secret key: from ``CWSW_SECRET_KEY``, else generated once into ``<home>/secret_key``."""
+"""The Django secret key: ``CWSW_SECRET_KEY``, else one generated into ``<home>/secret_key``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -25,10 +26,8 @@ def load_or_create_secret_key(home: Path, configured: str = "") -> str:
         try:
             with os.fdopen(fd, "w", encoding="ascii") as handle:
                 handle.write(secrets.token_urlsafe(50))
-            try:
+            with contextlib.suppress(FileExistsError):  # another process won the race
                 os.link(tmp, path)
-            except FileExistsError:
-                pass  # another process won the race; use its key
         finally:
             tmp.unlink(missing_ok=True)
     key = path.read_text(encoding="ascii").strip()

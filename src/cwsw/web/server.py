@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -17,11 +18,13 @@ def setup() -> None:
 
     django.setup()
     database = settings.DATABASES["default"]
+    sqlite_file = None
     if database["ENGINE"].endswith("sqlite3") and database["NAME"] != ":memory:":
-        from pathlib import Path
-
-        Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_file = Path(database["NAME"])
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
+    if sqlite_file is not None and sqlite_file.exists():
+        sqlite_file.chmod(0o600)  # password hashes and the audit log: owner only
 
 
 def run(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:

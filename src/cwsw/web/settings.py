@@ -103,7 +103,8 @@ USE_TZ = True
 # (no collectstatic, no CDN: deployments run on closed networks).
 GOVUK_FRONTEND_DIR = Path(
     os.environ.get(
-        "CWSW_GOVUK_FRONTEND_DIR", str(REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk")
+        "CWSW_GOVUK_FRONTEND_DIR",
+        str(REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
     )
 )
 STATIC_URL = "/static/"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import transaction
 
 # Role (group name) -> what it is for (DOMAIN.md §1).
@@ -16,7 +15,11 @@ ROLES: dict[str, str] = {
     "admin": "Administrator: manages accounts",
 }
 # Demo accounts: (username, role). One per role.
-DEMO_USERS: tuple[tuple[str, str], ...] = (("vsh", "vsh"), ("analyst", "analyst"), ("admin", "admin"))
+DEMO_USERS: tuple[tuple[str, str], ...] = (
+    ("vsh", "vsh"),
+    ("analyst", "analyst"),
+    ("admin", "admin"),
+)
 AGGREGATE_ROLES = frozenset(ROLES)
 
 
@@ -32,14 +35,11 @@ def create_demo_users() -> list[tuple[str, str, str]]:
     stored only as hashes, and returned once so the caller (``cwsw demo``) can print them.
     """
     created: list[tuple[str, str, str]] = []
-    user_model = get_user_model()
     with transaction.atomic():
         groups = ensure_roles()
         for username, role in DEMO_USERS:
             password = secrets.token_urlsafe(12)
-            user, _ = user_model._default_manager.get_or_create(
-                **{user_model.USERNAME_FIELD: username}
-            )
+            user, _ = User.objects.get_or_create(username=username)
             user.set_password(password)
             user.is_active = True
             user.save()
@@ -50,7 +50,7 @@ def create_demo_users() -> list[tuple[str, str, str]]:
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     """The roles a user holds (none when signed out or inactive)."""
-    if not user.is_authenticated or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:
         return frozenset()
     names = user.groups.filter(name__in=ROLES).values_list("name", flat=True)
     return frozenset(names)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
 from cwsw.web.audit import services as audit
@@ -20,16 +20,16 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit.record(audit.Action.LOGOUT, user=user, object_type="session")
 
 
-def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     """Record the attempt against the account, if it exists.
 
     What was typed is only kept when it names a real account: a mistyped username is often a
     password typed in the wrong box, which must not end up in a log.
     """
-    typed = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username") or "")
-    exists = bool(typed) and get_user_model()._default_manager.filter(
-        **{get_user_model().USERNAME_FIELD: typed}
-    ).exists()
+    typed = str(credentials.get("username") or "")
+    exists = bool(typed) and User.objects.filter(username=typed).exists()
     audit.record(
         audit.Action.LOGIN_FAILED,
         object_type="account",

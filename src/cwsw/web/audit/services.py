@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from cwsw.web.audit.models import AuditEvent
 
@@ -20,7 +20,7 @@ def record(
     """Append one audit row. ``user`` is whoever is signed in (None or anonymous: nobody)."""
     if action not in Action.values:
         raise ValueError(f"Unknown audit action {action!r}")
-    actor = user if user is not None and user.is_authenticated else None
+    actor = user if isinstance(user, User) else None
     return AuditEvent.objects.create(
         user=actor,
         actor=actor.get_username() if actor is not None else "",

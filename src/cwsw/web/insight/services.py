@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # (GroupFigures field, column heading). The field names are part of the cells' data-testid.
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("pupils", "Pupils"),
+    ("pupils", "Pupil enrolments"),
     ("overall_absence", "Overall absence (%)"),
     ("persistent_absence", "Persistent absence (%)"),
     ("severe_absence", "Severe absence (%)"),
