@@ -57,7 +57,7 @@ class Independent:
     """The slice's figures, computed from the files without any of the pipeline's code."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.child_upn: dict[str, tuple[int, str]] = {}
+        self.child_upns: dict[str, set[str]] = defaultdict(set)
         self.cin: dict[tuple[str, dt.date], tuple[int, dt.date | None, bool]] = {}
         self.cp: dict[tuple[str, dt.date], tuple[int, dt.date | None]] = {}
         self.cla: dict[tuple[str, dt.date], tuple[int, dt.date | None]] = {}
@@ -67,9 +67,9 @@ class Independent:
             self._read_903(folder, int(folder.name))
         self._read_school_census(data_dir)
 
-    def _newest_upn(self, child: str, year: int, upn: str | None) -> None:
-        if upn and (child not in self.child_upn or self.child_upn[child][0] <= year):
-            self.child_upn[child] = (year, upn)
+    def _record_upn(self, child: str, upn: str | None) -> None:
+        if upn:
+            self.child_upns[child].add(upn)
 
     def _read_cin(self, path: Path) -> None:
         root = etree.parse(str(path)).getroot()
@@ -77,7 +77,7 @@ class Independent:
         for child in root.iter("Child"):
             child_id = normalise_id(child.findtext("ChildIdentifiers/LAchildID"))
             assert child_id
-            self._newest_upn(child_id, year, clean_upn(child.findtext("ChildIdentifiers/UPN")))
+            self._record_upn(child_id, clean_upn(child.findtext("ChildIdentifiers/UPN")))
             for details in child.findall("CINdetails"):
                 referral = iso(details.findtext("CINreferralDate"))
                 nfa = (details.findtext("ReferralNFA") or "").strip().lower() in ("1", "true")
@@ -93,7 +93,7 @@ class Independent:
 
     def _read_903(self, folder: Path, year: int) -> None:
         for row in rows(folder / "header.csv"):
-            self._newest_upn(normalise_id(row["CHILD"]) or "", year, clean_upn(row["UPN"]))
+            self._record_upn(normalise_id(row["CHILD"]) or "", clean_upn(row["UPN"]))
         for row in rows(folder / "episodes.csv"):
             child, start = normalise_id(row["CHILD"]) or "", uk(row["DECOM"])
             if start and ((child, start) not in self.cla or self.cla[(child, start)][0] <= year):
@@ -118,7 +118,8 @@ class Independent:
                 for r in rows(path) if path.exists() else []:
                     key = (r["NativeId"].strip(), r[id_column].strip())
                     if key not in details or details[key][0] > order:
-                        details[key] = (order, clean_upn(r["upn"]), r["ncyearactual"].strip())
+                        nc_year = r.get("ncyearactual") or r.get("ncyearleaving") or ""
+                        details[key] = (order, clean_upn(r["upn"]), nc_year.strip())
                     for column in ("termlysessionspossible", "summerhalfterm2sessionspossible"):
                         if r.get(column, "").strip():
                             possible[key] += float(r[column])
@@ -133,7 +134,7 @@ class Independent:
                             r["sessions"]
                         )
         self.enrolments = [
-            (upn, missed[key], possible[key])
+            (key, upn, missed[key], possible[key])
             for key, (_order, upn, nc_year) in details.items()
             if nc_year in {str(y) for y in range(1, 12)}
             and phase.get(key[0]) in ("Primary", "Secondary", "Special")
@@ -172,17 +173,20 @@ class Independent:
         }
 
     def figures(self) -> dict[str, dict[str, float]]:
+        # One child to one pupil: drop UPNs two children claim and children matching two pupils.
+        matched = {c: upns & self.pupil_upns for c, upns in self.child_upns.items()}
         claims: dict[str, set[str]] = defaultdict(set)
-        for child, (_y, upn) in self.child_upn.items():
-            claims[upn].add(child)
+        for child, upns in matched.items():
+            for upn in upns:
+                claims[upn].add(child)
         linked = {
-            upn: next(iter(children))
-            for upn, children in claims.items()
-            if len(children) == 1 and upn in self.pupil_upns
+            upn: child
+            for child, upns in matched.items()
+            if len(upns) == 1 and len(claims[(upn := next(iter(upns)))]) == 1
         }
         groups, ever = self.group_at_reference(), self.ever6()
         cohorts: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for upn, missed, possible in self.enrolments:
+        for _key, upn, missed, possible in self.enrolments:
             child = linked.get(upn or "")
             cohorts["All pupils"].append((missed, possible))
             if child and groups.get(child) in ("CINO", "CPPO", "CLA 12 months"):

@@ -165,7 +165,7 @@ def read_school_census(path: Path | str) -> ReadResult:
                     "birth_date": values.date(row.get("dob"), where, "dob", "census"),
                     "sex": values.mapped(row.get("sex"), SEX_CODES, where, "sex"),
                     "ethnicity": clean_text(row.get("ethnicity")),
-                    "nc_year": clean_text(row.get("ncyearactual", "ncyearleaving")),
+                    "nc_year": clean_text(row.get("ncyearactual") or row.get("ncyearleaving")),
                     "enrol_status": clean_text(row.get("enrolstatus")),
                     "sen_provision": clean_text(row.get("senprovision")),
                     "entry_date": values.date(row.get("entrydate"), where, "entrydate", "census"),

@@ -15,31 +15,29 @@ VALID_UPN_EXACT = "valid_upn_exact"
 
 
 def child_upns(cin_child: Table, cla_child: Table) -> Table:
-    """Each social care child's UPN: the valid UPN from their newest return.
+    """Every valid UPN recorded for each social care child, in any return and year.
 
     ``upn`` in the canonical tables is already normalised and null unless its check letter is
-    right, so only valid UPNs take part. Columns: ``la_child_id``, ``upn``.
+    right, so only valid UPNs take part. Returns disagree (a former UPN in one, the current in
+    another), so all are kept and the school census decides which is a pupil's.
+    Columns: ``la_child_id``, ``upn``.
     """
-    recorded = (
-        cin_child.select("la_child_id", "upn", "collection_year")
-        .union(cla_child.select("la_child_id", "upn", "collection_year"))
-        .filter(_.upn.notnull() & _.la_child_id.notnull())
-    )
-    newest_first = ibis.window(group_by="la_child_id", order_by=ibis.desc("collection_year"))
-    ranked = recorded.mutate(_rank=ibis.row_number().over(newest_first))
-    return ranked.filter(ranked._rank == 0).select("la_child_id", "upn")
+    recorded = cin_child.select("la_child_id", "upn").union(cla_child.select("la_child_id", "upn"))
+    return recorded.filter(_.upn.notnull() & _.la_child_id.notnull()).distinct()
 
 
 def link_on_valid_upn(cin_child: Table, cla_child: Table, pupil_enrolment: Table) -> Table:
-    """Children whose valid UPN is a pupil's UPN in the school census.
+    """Children with a valid UPN that is a pupil's current UPN in the school census.
 
-    A UPN claimed by two social care children is left unlinked: a guess there could put one
-    child's school record in another child's file. Columns: ``la_child_id``, ``upn``,
-    ``match_method``.
+    One child to one pupil: a UPN claimed by two children, or a child whose UPNs match two
+    pupils, is left unlinked, since a guess could put one child's school record in another
+    child's file. Columns: ``la_child_id``, ``upn``, ``match_method``.
     """
-    children = child_upns(cin_child, cla_child)
-    claims = children.group_by("upn").aggregate(_claims=_.la_child_id.nunique())
-    unambiguous = children.join(claims.filter(_._claims == 1), "upn").select("la_child_id", "upn")
     pupils = pupil_enrolment.filter(_.upn.notnull()).select("upn").distinct()
-    linked = unambiguous.join(pupils, "upn").select("la_child_id", "upn")
-    return linked.mutate(match_method=ibis.literal(VALID_UPN_EXACT))
+    candidates = child_upns(cin_child, cla_child).join(pupils, "upn")
+    children_per_upn = candidates.group_by("upn").aggregate(_n=_.la_child_id.nunique())
+    upns_per_child = candidates.group_by("la_child_id").aggregate(_n=_.upn.nunique())
+    linked = candidates.semi_join(children_per_upn.filter(_._n == 1), "upn").semi_join(
+        upns_per_child.filter(_._n == 1), "la_child_id"
+    )
+    return linked.select("la_child_id", "upn", match_method=ibis.literal(VALID_UPN_EXACT))

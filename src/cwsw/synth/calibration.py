@@ -46,7 +46,7 @@ FSM = np.array([0.21, 0.50, 0.62, 0.66, 0.25])
 
 # Share of pupils with one or more suspensions / a permanent exclusion in the year
 # (2020/21: CINO 8.7% and 0.38% against all pupils 2.2% and 0.05%), scaled by phase.
-SUSPENSION = np.array([0.016, 0.05, 0.087, 0.09, 0.08])
+SUSPENSION = np.array([0.016, 0.05, 0.075, 0.075, 0.08])
 PERMANENT = np.array([0.0004, 0.0012, 0.0038, 0.004, 0.001])
 EXCLUSION_PHASE = np.array([0.35, 2.0, 1.3, 3.0])
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from cwsw.synth import calibration as cal
 from cwsw.synth import codes
 from cwsw.synth.dates import BLOCK_SESSIONS, NO_DATE, Calendar, IntArray, birth_cohort, day
-from cwsw.synth.population import BoolArray, Children, FloatArray, Schools, StrArray
+from cwsw.synth.population import Children, FloatArray, Schools, StrArray
 from cwsw.synth.social_care import SocialCare, status_at
 
 AUTH_CODES = np.array([c for c, _ in codes.AUTHORISED_CODES], dtype=object)
@@ -173,14 +173,11 @@ def build(
     y6_move = (pnc == 6) & (phase == cal.PRIMARY)
     leave[y6_move] = end_summer
     # Absence rate per pupil: a mixture whose weights are the group x phase PA / SA targets.
-    pa_sa = cal.ABSENCE_PA_SA[g, phase]
     u = rng.random(m)
-    comp = np.where(u < pa_sa[:, 1], 2, np.where(u < pa_sa[:, 0], 1, 0))
     cin_like = g >= cal.CINO
-    low = 0.1 * rng.beta(np.where(cin_like, 1.8, 1.3), np.where(cin_like, 2.2, 3.0))
-    mid = 0.1 + 0.4 * rng.beta(1.0, 3.0, m)
+    low = 0.1 * rng.beta(np.where(cin_like, 1.8, 1.2), np.where(cin_like, 2.2, 3.5))
+    mid = 0.1 + 0.4 * rng.beta(1.0, np.where(cin_like, 3.0, 4.0))
     high = 0.5 + 0.5 * rng.beta(1.5, 1.6, m)
-    rate = np.where(comp == 2, high, np.where(comp == 1, mid, low))
     unauth = np.clip(rng.beta(2, 2, m) * 2 * cal.UNAUTHORISED_SHARE[g], 0, 1)
     # Exclusions: suspensions and permanent exclusions by group and phase.
     susp = rng.random(m) < cal.SUSPENSION[g] * cal.EXCLUSION_PHASE[phase]
@@ -260,8 +257,14 @@ def build(
     # Absence per enrolment: total = rate x possible, split over blocks and codes.
     has_src = src >= 0
     tot_possible = possible.sum(axis=1)
-    r = np.where(has_src, rate[np.maximum(src, 0)], 0.0)
-    c = np.where(has_src, comp[np.maximum(src, 0)], 0)
+    # The component follows the enrolment's own school phase (a pupil moved to AP after a
+    # permanent exclusion takes AP's mixture), with the pupil's draw kept across enrolments.
+    s0 = np.maximum(src, 0)
+    pa_sa_e = cal.ABSENCE_PA_SA[group[pupil], en_phase]
+    c = np.where(u[s0] < pa_sa_e[:, 1], 2, np.where(u[s0] < pa_sa_e[:, 0], 1, 0))
+    c = np.where(has_src, c, 0)
+    r = np.where(c == 2, high[s0], np.where(c == 1, mid[s0], low[s0]))
+    r = np.where(has_src, r, 0.0)
     raw = r * tot_possible
     absent = np.where(c == 0, np.floor(raw), np.ceil(raw)).astype(np.int64)
     absent = np.minimum(absent, tot_possible)
@@ -314,7 +317,8 @@ def build(
     ex_reason: list[str] = []
     blocks = [calendar.autumn, calendar.spring, calendar.summer1, calendar.summer2]
     first_enr = np.arange(m)  # the first m enrolments are this year's first
-    for i in np.flatnonzero(susp | perm):
+    for i_ in np.flatnonzero(susp | perm):
+        i = int(i_)
         enr = int(first_enr[i])
         pb = possible[enr].astype(float)
         if pb.sum() == 0:
@@ -364,13 +368,8 @@ def build(
         sen_needs[int(p)] = tuple(sen_codes[j] for j in picks)
 
     results = _results(rng, group, pidx, pnc, phase, school)
-    middle = np.where(
-        rng.random(n) < 0.6,
-        np.array(codes.FORENAMES_M + codes.FORENAMES_F, dtype=object)[
-            rng.integers(0, len(codes.FORENAMES_M) * 2, n)
-        ],
-        "",
-    ).astype(object)
+    names = np.array(codes.FORENAMES_M + codes.FORENAMES_F, dtype=object)
+    middle = np.where(rng.random(n) < 0.6, names[rng.integers(0, len(names), n)], "")
     uln = np.array([f"{v}" for v in rng.integers(10**9, 10**10 - 1, n)], dtype=object)
     return Education(
         group=group,
@@ -393,7 +392,7 @@ def build(
         fsm_past=fsm_past,
         sen_needs=sen_needs,
         results=results,
-        middle_name=middle,
+        middle_name=np.asarray(middle, dtype=object),
         uln=uln,
     )
 
@@ -448,4 +447,4 @@ def nc_year(children: Children, calendar: Calendar) -> IntArray:
     return np.asarray(calendar.end_year - 1 - birth_cohort(children.birth) - 5, dtype=np.int64)
 
 
-__all__ = ["BoolArray", "Education", "build", "nc_year"]
+__all__ = ["Education", "build", "nc_year"]

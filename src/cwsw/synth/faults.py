@@ -73,20 +73,36 @@ class FaultLog:
         return bool(self.rng.random() < self.rates[fault])
 
     def record(
-        self, file: str, location: int, child: str, fld: str, fault: str, original: str, written: str
+        self,
+        file: str,
+        location: int,
+        child: str,
+        fld: str,
+        fault: str,
+        original: str,
+        written: str,
     ) -> None:
         self.rows.append((file, location, child, fld, fault, original, written))
 
     def upn(
-        self, file: str, location: int, child: str, fld: str, upn: str, former: str
+        self,
+        file: str,
+        location: int,
+        child: str,
+        fld: str,
+        upn: str,
+        former: str,
+        missing: str = "",
     ) -> str | None:
-        """The UPN to write (None: dropped), recording any fault."""
+        """The UPN to write, recording any fault (None: dropped; ``missing`` is then recorded)."""
         out: str | None = upn
         fault = ""
         if self.hit("upn_missing"):
             out, fault = None, "upn_missing"
         elif self.hit("upn_bad_check"):
-            wrong = CHECK_LETTERS[(CHECK_LETTERS.index(upn[0]) + 1 + int(self.rng.integers(0, 22))) % 23]
+            wrong = CHECK_LETTERS[
+                (CHECK_LETTERS.index(upn[0]) + 1 + int(self.rng.integers(0, 22))) % 23
+            ]
             out, fault = wrong + upn[1:], "upn_bad_check"
         elif former and self.hit("upn_former"):
             out, fault = former, "upn_former"
@@ -95,7 +111,7 @@ class FaultLog:
         elif self.hit("upn_lowercase"):
             out, fault = upn.lower(), "upn_lowercase"
         if fault:
-            self.record(file, location, child, fld, fault, upn, out or "")
+            self.record(file, location, child, fld, fault, upn, missing if out is None else out)
         return out
 
     def child_id(self, file: str, location: int, child: str, fld: str) -> str:

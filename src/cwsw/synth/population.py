@@ -144,7 +144,7 @@ def make_children(
     cohort_size = pupils / (12 * (1 - cal.NOT_IN_STATE_SCHOOL))
     first_birth = day(cal_.collection_years[0] - 19, 4, 1)
     last_birth = cal_.reference_date + 150  # unborn children expected after 31 March
-    n = int(round(cohort_size * (last_birth - first_birth) / 365.25))
+    n = round(cohort_size * (last_birth - first_birth) / 365.25)
     birth = np.sort(rng.integers(first_birth, last_birth + 1, size=n)).astype(np.int64)
     sex = np.where(rng.random(n) < 0.512, "M", "F").astype(object)
     ethnicity = weighted_codes(rng, codes.ETHNICITIES, n)

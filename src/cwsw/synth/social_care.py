@@ -190,7 +190,9 @@ class _Builder:
                     entry = icpc + 30 + int(ue[11] * 200) if goes_to_cp else a_auth + 5
                     if goes_to_cp:
                         cp_end = entry  # the plan ends when the child becomes looked after
-                    c_end, rec = _care_period(rng, self.care, ch, entry, adult, len(self.care_start))
+                    c_end, rec = _care_period(
+                        rng, self.care, ch, entry, adult, len(self.care_start)
+                    )
                     self.care_start.append(entry)
                     self.care_end.append(c_end)
                     self.care_child.append(ch)
@@ -291,8 +293,8 @@ def _care_period(
     else:
         rec = str(weighted_codes(rng, codes.REASONS_CARE_ENDED, 1)[0])
     n_eps = 1 + min(int(rng.poisson(0.8 + length / 900)), 6)
-    cuts = np.sort(rng.integers(start + 1, max(start + 2, end), n_eps - 1)) if n_eps > 1 else []
-    bounds = [start, *[int(c) for c in cuts], end]
+    cuts = [int(c) for c in rng.integers(start + 1, max(start + 2, end), max(n_eps - 1, 0))]
+    bounds = [start, *sorted(cuts), end]
     cin = str(weighted_codes(rng, codes.PRIMARY_NEEDS[:8], 1)[0])
     ls = str(weighted_codes(rng, codes.LEGAL_STATUS_START, 1)[0])
     place = str(weighted_codes(rng, codes.PLACEMENTS, 1)[0])

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import lru_cache
 
-import numpy as np
-
 from cwsw.synth import codes
 from cwsw.synth.dates import NO_DATE, iso
 from cwsw.synth.world import World
@@ -43,9 +41,7 @@ def write_all(world: World) -> None:
     for year in world.calendar.collection_years:
         ys, ye = world.calendar.year_start(year), world.calendar.year_end(year)
         in_year = (ep.referral <= ye) & (ep.closure >= ys)
-        kids = sorted(
-            {int(c) for c in ep.child[in_year]}, key=lambda c: str(world.la_child_id[c])
-        )
+        kids = sorted({int(c) for c in ep.child[in_year]}, key=lambda c: str(world.la_child_id[c]))
         rel = f"cin_census/cin_census_{year}.xml"
         lines = _header(year, ye, world.la_code)
         for ch in kids:
@@ -107,7 +103,7 @@ def _child(
     former = str(c.former_upn[ch]) if upn else ""
     unknown = ""
     if upn:
-        written = log.upn(rel, len(out) + 1, cid, "UPN", upn, former)
+        written = log.upn(rel, len(out) + 1, cid, "UPN", upn, former, "UN5")
         if written is None:
             unknown = "UN5"  # the UPN was lost: sources disagree / not to hand
         else:
@@ -156,10 +152,13 @@ def _child(
             if a_start > ye or a_auth < ys:
                 continue
             out.append("        <Assessments>")
-            out.append(f"          <AssessmentActualStartDate>{_d(a_start)}</AssessmentActualStartDate>")
+            out.append(
+                f"          <AssessmentActualStartDate>{_d(a_start)}</AssessmentActualStartDate>"
+            )
             if a_auth <= ye:
+                auth = _d(a_auth)
                 out.append(
-                    f"          <AssessmentAuthorisationDate>{_d(a_auth)}</AssessmentAuthorisationDate>"
+                    f"          <AssessmentAuthorisationDate>{auth}</AssessmentAuthorisationDate>"
                 )
                 out.append("          <FactorsIdentifiedAtAssessment>")
                 out.extend(
@@ -188,7 +187,7 @@ def _child(
             out.append(f"          <InitialCPCtarget>{_d(s_start + 15)}</InitialCPCtarget>")
             if icpc <= ye:
                 out.append(f"          <DateOfInitialCPC>{_d(icpc)}</DateOfInitialCPC>")
-            flag = log.yesno(rel, len(out) + 1, cid, "ICPCnotRequired", icpc >= NO_DATE)
+            flag = log.yesno(rel, len(out) + 1, cid, "ICPCnotRequired", bool(icpc >= NO_DATE))
             out.append(f"          <ICPCnotRequired>{flag}</ICPCnotRequired>")
             out.append("        </Section47>")
         flag = log.yesno(rel, len(out) + 1, cid, "ReferralNFA", nfa)
@@ -201,7 +200,9 @@ def _child(
             out.append(f"          <CPPstartDate>{_d(p_start)}</CPPstartDate>")
             if p_end <= ye:
                 out.append(f"          <CPPendDate>{_d(p_end)}</CPPendDate>")
-            out.append(f"          <InitialCategoryOfAbuse>{sub.cp_initial[i]}</InitialCategoryOfAbuse>")
+            out.append(
+                f"          <InitialCategoryOfAbuse>{sub.cp_initial[i]}</InitialCategoryOfAbuse>"
+            )
             latest = sub.cp_latest[i] if p_end - p_start > 90 else sub.cp_initial[i]
             out.append(f"          <LatestCategoryOfAbuse>{latest}</LatestCategoryOfAbuse>")
             out.append(f"          <NumberOfPreviousCPP>{sub.cp_previous[i]}</NumberOfPreviousCPP>")
@@ -214,6 +215,3 @@ def _child(
             out.append("        </ChildProtectionPlans>")
         out.append("      </CINdetails>")
     out.append("    </Child>")
-
-
-__all__ = ["np", "write_all"]

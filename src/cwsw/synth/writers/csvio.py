@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,9 @@ import numpy.typing as npt
 Column = Sequence[str] | npt.NDArray[np.object_]
 
 
-def write_csv(path: Path, header: Sequence[str], columns: dict[str, Column], bom: bool = False) -> int:
+def write_csv(
+    path: Path, header: Sequence[str], columns: Mapping[str, Column], bom: bool = False
+) -> int:
     """Write ``columns`` under ``header`` (missing columns blank); returns the data row count.
 
     Values never contain commas, quotes or newlines (they are codes, dates, names and IDs we
