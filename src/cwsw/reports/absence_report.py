@@ -40,7 +40,7 @@ def persistent_absence_chart_svg(summary: AbsenceSummary) -> str:
         .mark_bar(color="#1d70b8")
         .encode(
             x=alt.X("persistent_absence:Q", title="Persistently absent (% of enrolments)"),
-            y=alt.Y("group:N", sort=order, title=None),
+            y=alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=360)),
             tooltip=["group", "persistent_absence"],
         )
     )
