@@ -66,8 +66,19 @@ def weighted_codes(
 
 def place_names(rng: np.random.Generator, n: int) -> list[str]:
     combos = [s + e for s in codes.PLACE_STEMS for e in codes.PLACE_ENDINGS]
-    picks = rng.choice(len(combos), size=n, replace=False)
-    return [combos[i] for i in picks]
+    if n <= len(combos):
+        picks = rng.choice(len(combos), size=n, replace=False)
+        return [combos[i] for i in picks]
+    # A large authority has more schools than place names: number the repeats, as real
+    # names do ("St Mary's 2").
+    picks = rng.choice(len(combos), size=n, replace=True)
+    seen: dict[str, int] = {}
+    names = []
+    for i in picks:
+        seen[combos[i]] = seen.get(combos[i], 0) + 1
+        count = seen[combos[i]]
+        names.append(combos[i] if count == 1 else f"{combos[i]} {count}")
+    return names
 
 
 def make_schools(rng: np.random.Generator, pupils: int) -> Schools:
