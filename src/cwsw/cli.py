@@ -7,7 +7,6 @@ import os
 import shutil
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,21 +74,18 @@ def synth(
 
 
 def _result_dict(result: LoadResult) -> dict[str, object]:
-    """A load result for people and scripts: counts and findings by rule, no values."""
-    return {
-        "file": str(result.file),
-        "format": result.format,
-        "period": result.period,
-        "status": result.status,
-        "rows": dict(result.rows),
-        "findings_by_rule": dict(Counter(f.rule for f in result.findings)),
-        "message": result.message,
-    }
+    """A load result for people and scripts: counts and located findings by rule, no values."""
+    from cwsw.warehouse.quality import file_summary
+
+    return file_summary(result)
 
 
-def _ingest(paths: list[Path], settings: Settings, check: bool) -> list[dict[str, object]]:
+def _ingest(
+    paths: list[Path], settings: Settings, check: bool, report_path: Path | None = None
+) -> list[dict[str, object]]:
     from cwsw.warehouse import load
     from cwsw.warehouse.connection import Warehouse
+    from cwsw.warehouse.quality import render_html
 
     with _progress() as progress:
         task = progress.add_task("Reading files", total=None)
@@ -103,6 +99,9 @@ def _ingest(paths: list[Path], settings: Settings, check: bool) -> list[dict[str
             settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
             with Warehouse.open(settings.warehouse_path) as warehouse:
                 results = load.ingest(warehouse, paths, progress=report)
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(render_html(results), encoding="utf-8")
     return [_result_dict(r) for r in results]
 
 
@@ -111,34 +110,55 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of returns")],
     check: Annotated[bool, typer.Option("--check", help="Validate without loading")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the data quality report (HTML) here")
+    ] = None,
 ) -> None:
     """Load returns and extracts into the warehouse (atomically, idempotently)."""
+    from rich.markup import escape
+
     from cwsw.formats.errors import FormatError
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise _fail(f"no such file or folder: {', '.join(missing)}")
     try:
-        results = _ingest(paths, get_settings(), check)
+        results = _ingest(paths, get_settings(), check, report)
     except FormatError as error:
         raise _fail(str(error)) from None
     if as_json:
         out.print_json(json.dumps(results, default=str))
     else:
-        table = Table("file", "format", "period", "status", "rows", "findings")
+        table = Table("file", "format", "period", "status", "read", "kept", "rejected", "findings")
+        rules = Table("file", "rule", "level", "count", "first located at")
         for r in results:
-            rows = r["rows"]
-            findings = r["findings_by_rule"]
-            assert isinstance(rows, dict) and isinstance(findings, dict)
+            findings = r["findings"]
+            assert isinstance(findings, list)
+            name = Path(str(r["file"])).name
             table.add_row(
-                Path(str(r["file"])).name,
-                str(r["format"]),
-                str(r.get("period", "")),
+                name,
+                str(r["format"] or ""),
+                str(r["period"] or ""),
                 str(r["status"]),
-                f"{sum(rows.values()):,}",
-                f"{sum(findings.values()):,}",
+                f"{r['rows_read']:,}",
+                f"{r['rows_kept']:,}",
+                f"{r['rows_rejected']:,}",
+                f"{sum(f['count'] for f in findings):,}",
             )
+            for f in findings:
+                first = f["examples"][0] if f["examples"] else {}
+                where = " ".join(filter(None, [first.get("location"), first.get("field")]))
+                rules.add_row(name, f["rule"], f["severity"], f"{f['count']:,}", where)
         out.print(table)
+        if rules.row_count:
+            out.print(rules)
+        for r in results:
+            if r["message"] and r["status"] in ("failed", "skipped"):
+                style = "bold red" if r["status"] == "failed" else "yellow"
+                message = escape(str(r["message"]))
+                console.print(f"[{style}]{r['status']}:[/] {message}", highlight=False)
+    if report is not None:
+        console.print(f"Data quality report: {report}")
     if any(r["status"] == "failed" for r in results):
         raise typer.Exit(code=1)
 

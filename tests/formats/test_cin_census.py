@@ -85,13 +85,24 @@ def test_bar_2022_every_module(fixtures: Path) -> None:
     (episode,) = result.tables["cin_episode"]
     assert episode["referral_nfa"] is False
     assert episode["primary_need"] == "N4"
+    assert episode["icpc_date"] == date(1970, 2, 6)  # CINdetails/DateOfInitialCPC
+    assert result.tables["cin_disability"] == [
+        key | {"disability": "HAND", "disability_raw": "HAND"},
+        key | {"disability": "HEAR", "disability_raw": "HEAR"},
+    ]
     assert result.tables["cin_assessment"] == [
         key
         | {
             "episode_seq": 1,
+            "assessment_seq": 1,
             "start_date": date(1970, 6, 3),
+            "internal_review_date": date(1970, 6, 22),
             "authorisation_date": date(1971, 7, 18),
         }
+    ]
+    assert result.tables["cin_assessment_factor"] == [
+        key | {"episode_seq": 1, "assessment_seq": 1, "factor": "2A"},
+        key | {"episode_seq": 1, "assessment_seq": 1, "factor": "2B"},
     ]
     assert result.tables["cin_plan"] == [
         key | {"episode_seq": 1, "start_date": date(1971, 1, 24), "end_date": date(1971, 1, 26)}
@@ -101,6 +112,7 @@ def test_bar_2022_every_module(fixtures: Path) -> None:
         | {
             "episode_seq": 1,
             "start_date": date(1970, 2, 2),
+            "icpc_target": date(1970, 6, 23),
             "icpc_date": date(1970, 2, 11),
             "icpc_not_required": False,
         }
@@ -113,8 +125,14 @@ def test_bar_2022_every_module(fixtures: Path) -> None:
             "end_date": date(1971, 3, 14),
             "initial_category": "PHY",
             "latest_category": "PHY",
+            "plan_seq": 1,
+            "previous_plans": 10,
         }
     ]
+    assert result.tables["cp_review"] == [
+        key | {"episode_seq": 1, "plan_seq": 1, "review_date": date(1971, 2, 15)}
+    ]
+    assert result.tables["cin_pre_proceedings"] == []  # a 2026/27 block
 
 
 def test_2026_file_with_sex_element(fixtures: Path) -> None:

@@ -22,6 +22,8 @@ def test_header_fixture(fixtures: Path) -> None:
         "sex": "F",  # SEX 2
         "birth_date": date(2008, 3, 27),
         "ethnicity": "WROM",
+        "mother": None,
+        "mother_child_birth_date": None,
     }
     assert rows[2]["sex"] == "M"  # SEX 1
     assert sum(row["upn"] is not None for row in rows) == 107
@@ -43,6 +45,11 @@ def test_episodes_fixture(fixtures: Path) -> None:
         "placement": "T2",
         "end_date": date(2017, 8, 14),
         "reason_end": "X1",
+        "placement_provider": "PR0",
+        "reason_place_change": "CLOSE",
+        "home_postcode": None,
+        "placement_postcode": None,
+        "placement_urn": "4244474",
     }
     assert rows[1]["end_date"] is None  # an open episode
     assert sum(row["end_date"] is None for row in rows) == 1413
@@ -86,6 +93,17 @@ def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
     assert "missing required column(s): DECOM" in str(raised.value)
 
 
-def test_year_must_be_known(fixtures: Path) -> None:
+def test_year_must_be_known(fixtures: Path, tmp_path: Path) -> None:
+    alone = tmp_path / "header.csv"  # no ssda903/YYYY folder, no episodes.csv beside it
+    alone.write_bytes((fixtures / "ssda903/header.csv").read_bytes())
     with pytest.raises(FormatError, match="collection year unknown"):
-        read_ssda903_header(fixtures / "ssda903/header.csv")
+        read_ssda903_header(alone)
+
+
+def test_year_inferred_from_the_latest_episode_start(fixtures: Path) -> None:
+    # episodes.csv's latest DECOM is 31/03/2018: the return for the year ending 31 March 2018.
+    result = read_ssda903_header(fixtures / "ssda903/header.csv")
+    assert result.period == "2018"
+    assert {row["collection_year"] for row in result.tables["cla_child"]} == {2018}
+    (inferred,) = [f for f in result.findings if f.rule == "collection_year_inferred"]
+    assert (inferred.value, inferred.severity) == ("2018-03-31", "record")

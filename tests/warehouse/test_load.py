@@ -31,7 +31,7 @@ def _la_folder(fixtures: Path, root: Path) -> Path:
     (root / "ssda903/2017").mkdir(parents=True)
     shutil.copy(fixtures / "ssda903/header.csv", root / "ssda903/2017/header.csv")
     (root / "school_census").mkdir()
-    for name in ("2024_autumn_termlyexclusionsoffroll.csv", "2025_spring_senneeds.csv"):
+    for name in ("2024_autumn_termlyexclusionsoffroll.csv", "2024_autumn_addressesoffroll.csv"):
         shutil.copy(fixtures / "school-census/samples" / name, root / "school_census" / name)
     (root / "truth").mkdir()
     (root / "truth/child_pupil.csv").write_text("la_child_id,pupil_id,upn\n1,2,3\n")
@@ -63,6 +63,10 @@ def test_ingest_cin_census_values_and_lineage(warehouse: Warehouse, fixtures: Pa
         "cin_plan": 1,
         "cin_s47": 1,
         "cp_plan": 1,
+        "cin_disability": 2,
+        "cin_assessment_factor": 2,
+        "cp_review": 1,
+        "cin_pre_proceedings": 0,
     }
     ((load_id, sha256, name, fmt, period, rows),) = warehouse.execute(
         "SELECT load_id, sha256, file_name, format, period, rows FROM loads"
@@ -72,7 +76,7 @@ def test_ingest_cin_census_values_and_lineage(warehouse: Warehouse, fixtures: Pa
         "BAR_cin_2022.xml",
         "cin_census",
         "2022",
-        6,
+        11,
     )
     plan = warehouse.ibis.table("cp_plan").to_pyarrow().to_pylist()
     assert plan == [
@@ -85,6 +89,8 @@ def test_ingest_cin_census_values_and_lineage(warehouse: Warehouse, fixtures: Pa
             "end_date": date(1971, 3, 14),
             "initial_category": "PHY",
             "latest_category": "PHY",
+            "plan_seq": 1,
+            "previous_plans": 10,
         }
     ]
     child = warehouse.ibis.table("cin_child").to_pyarrow().to_pylist()[0]
@@ -165,7 +171,7 @@ def test_ingest_a_la_folder(warehouse: Warehouse, fixtures: Path, tmp_path: Path
     assert (header.status, header.period, header.rows) == ("loaded", "2017", {"cla_child": 2675})
     exclusions = by_name["2024_autumn_termlyexclusionsoffroll.csv"]
     assert exclusions.rows == {"pupil_exclusion": 318}
-    assert by_name["2025_spring_senneeds.csv"].status == "skipped"
+    assert by_name["2024_autumn_addressesoffroll.csv"].status == "skipped"
     assert progress[-1] == ("Loaded", 4, 4)
     assert [step[1] for step in progress] == [0, 1, 2, 3, 4]
     assert warehouse.execute(
@@ -187,7 +193,7 @@ def test_check_reads_without_loading(fixtures: Path, tmp_path: Path) -> None:
         "cin_census_2022.xml": "checked",
         "header.csv": "checked",
         "2024_autumn_termlyexclusionsoffroll.csv": "checked",
-        "2025_spring_senneeds.csv": "skipped",
+        "2024_autumn_addressesoffroll.csv": "skipped",
     }
     assert next(r for r in results if r.file.name == "header.csv").rows == {"cla_child": 2675}
 
@@ -204,7 +210,7 @@ def test_the_warehouse_file_persists(fixtures: Path, tmp_path: Path) -> None:
 
 def test_transaction_rolls_back_on_error(warehouse: Warehouse) -> None:
     with pytest.raises(ValueError), warehouse.transaction():
-        warehouse.execute("INSERT INTO loads VALUES (1, 'x', 'f', 'cin_census', NULL, now(), 0)")
+        warehouse.execute("INSERT INTO loads (load_id, sha256) VALUES (1, 'x')")
         raise ValueError("stop")
     assert warehouse.execute("SELECT count(*) FROM loads") == [(0,)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cwsw.formats.common import Collector, CsvRow, CsvSource, ReadResult, clean_text
+from cwsw.formats.common import Collector, CsvRow, CsvSource, ReadResult, Sink, clean_text
 from cwsw.formats.errors import FormatError
 
 KS2_FLAGS = ("ks2_read_exp", "ks2_writ_exp", "ks2_mat_exp", "ks2_rwm_exp")
@@ -35,7 +35,7 @@ def _common(row: CsvRow, values: Collector, file_year: int) -> dict[str, object]
     }
 
 
-def read_ks2(path: Path | str) -> ReadResult:
+def read_ks2(path: Path | str, sink: Sink | None = None) -> ReadResult:
     """``ks2_YYYY.csv`` → ``ks2_result``."""
     path = Path(path)
     file_year = _file_year(path, "ks2")
@@ -44,10 +44,13 @@ def read_ks2(path: Path | str) -> ReadResult:
     for row in CsvSource(path, KS2_REQUIRED).rows():
         flags = {name: values.flag(row.get(name), row.location, name) for name in KS2_FLAGS}
         rows.append(_common(row, values, file_year) | flags)
-    return ReadResult(path, "ks2", str(file_year), {"ks2_result": rows}, values.findings)
+    result = ReadResult(path, "ks2", str(file_year), {"ks2_result": rows}, values.findings)
+    result.sink = sink
+    result.flush()
+    return result
 
 
-def read_ks4(path: Path | str) -> ReadResult:
+def read_ks4(path: Path | str, sink: Sink | None = None) -> ReadResult:
     """``ks4_YYYY.csv`` → ``ks4_result``."""
     path = Path(path)
     file_year = _file_year(path, "ks4")
@@ -68,4 +71,7 @@ def read_ks4(path: Path | str) -> ReadResult:
                 "l2basics_95": values.flag(row.get("l2basics_95"), where, "l2basics_95"),
             }
         )
-    return ReadResult(path, "ks4", str(file_year), {"ks4_result": rows}, values.findings)
+    result = ReadResult(path, "ks4", str(file_year), {"ks4_result": rows}, values.findings)
+    result.sink = sink
+    result.flush()
+    return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,11 +14,19 @@ from cwsw.formats.errors import Finding, FormatError, Severity
 from cwsw.linkage.upn import clean_upn, normalise_id
 
 Row = dict[str, Any]
+# Receives a batch of rows (``ReadResult.tables``) before the reader clears them.
+Sink = Callable[["ReadResult"], None]
+BATCH_ROWS = 50_000
 
 
 @dataclass
 class ReadResult:
-    """Everything read from one file: rows per canonical table (without ``load_id``)."""
+    """Everything read from one file: rows per canonical table (without ``load_id``).
+
+    Without a ``sink`` every row stays in ``tables``. With one, a reader hands over its rows
+    in batches (``maybe_flush``) so that a national-scale file is read in bounded memory;
+    ``counts`` then says how many rows of each table were read in all.
+    """
 
     file: Path
     format: str
@@ -27,17 +35,45 @@ class ReadResult:
     findings: list[Finding] = field(default_factory=list)
     # Information for the user that is not a data-quality problem (e.g. a table not used yet).
     messages: list[str] = field(default_factory=list)
+    # What a newer file supersedes: the same dataset for the same period (default: format).
+    dataset: str | None = None
+    sink: Sink | None = None
+    flushed: dict[str, int] = field(default_factory=dict)
+    _buffered: int = 0
 
     def rows(self, table: str) -> list[Row]:
         return self.tables.setdefault(table, [])
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows read per canonical table, flushed or not."""
+        names = list(self.flushed) + [t for t in self.tables if t not in self.flushed]
+        return {t: self.flushed.get(t, 0) + len(self.tables.get(t, ())) for t in names}
+
+    def maybe_flush(self, added: int = 1) -> None:
+        """Called by readers as they add rows: hands a full batch to the sink."""
+        self._buffered += added
+        if self.sink is not None and self._buffered >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand every buffered row to the sink and forget it (no-op without a sink)."""
+        if self.sink is None:
+            return
+        self.sink(self)
+        for table, rows in self.tables.items():
+            self.flushed[table] = self.flushed.get(table, 0) + len(rows)
+            rows.clear()
+        self._buffered = 0
 
 
 class Collector:
     """Parses values for one file and records a Finding for every value it has to null."""
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, findings: list[Finding] | None = None) -> None:
         self.file = file
-        self.findings: list[Finding] = []
+        # Usually the ReadResult's own list, so findings are never copied or lost.
+        self.findings: list[Finding] = findings if findings is not None else []
 
     def add(
         self,
@@ -119,7 +155,8 @@ class Collector:
         return upn
 
 
-_FLAGS = {"1": True, "0": False, "true": True, "false": False}
+# 1.0 / 0.0: a flag column that went through a spreadsheet or pandas.
+_FLAGS = {"1": True, "0": False, "true": True, "false": False, "1.0": True, "0.0": False}
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -139,6 +176,12 @@ def parse_date(raw: str, style: str = "iso") -> date | None:
     ``census`` also accepts ISO, so a tidied extract still reads.
     """
     text = raw.strip()
+    # Fast path for the commonest shape; fromisoformat alone would also take 20230501.
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and style != "dmy":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
     try:
         if style == "dmy":
             match = _DMY.match(text)
@@ -171,6 +214,33 @@ def child_id(raw: str | None) -> str | None:
     return normalise_id(raw)
 
 
+# No real return has a line this long; a longer one is not CSV (and must not fill memory).
+MAX_LINE = 1 << 20
+
+
+def _bounded_lines(path: Path, handle: Any) -> Iterator[str]:
+    """The lines of a binary handle as text, one at a time.
+
+    Each line is decoded on its own so that a byte that is not UTF-8 is reported on its line,
+    and a line longer than ``MAX_LINE`` is refused before it is held whole.
+    """
+    number = 0
+    while True:
+        line = handle.readline(MAX_LINE)
+        if not line:
+            return
+        number += 1
+        if len(line) >= MAX_LINE and not line.endswith((b"\n", b"\r")):
+            raise FormatError(path, f"line longer than {MAX_LINE:,} bytes: not a CSV", number)
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise FormatError(
+                path, f"not UTF-8 text ({error.reason} at byte {error.start + 1})", number
+            ) from None
+        yield text
+
+
 @dataclass(frozen=True)
 class CsvRow:
     number: int  # physical line of the record's start; the header is row 1
@@ -199,9 +269,10 @@ class CsvSource:
         self.required = required
 
     def rows(self) -> Iterator[CsvRow]:
+        start = 1
         try:
-            with self.path.open(encoding="utf-8-sig", newline="") as handle:
-                reader = csv.reader(handle)
+            with self.path.open("rb") as handle:
+                reader = csv.reader(_bounded_lines(self.path, handle))
                 try:
                     header = next(reader)
                 except StopIteration:
@@ -224,16 +295,14 @@ class CsvSource:
                         }
                         yield CsvRow(start, values)
                     start = reader.line_num + 1
-        except UnicodeDecodeError as error:
-            raise FormatError(self.path, f"not UTF-8 text ({error.reason})") from None
         except csv.Error as error:
-            raise FormatError(self.path, f"not readable as CSV: {error}") from None
+            raise FormatError(self.path, f"not readable as CSV: {error}", start) from None
 
     def header(self) -> list[str]:
         try:
-            with self.path.open(encoding="utf-8-sig", newline="") as handle:
-                first = next(csv.reader(handle), [])
-        except (UnicodeDecodeError, csv.Error):
+            with self.path.open("rb") as handle:
+                first = next(csv.reader(_bounded_lines(self.path, handle)), [])
+        except (csv.Error, FormatError):
             return []
         return [name.replace("\ufeff", "").strip().lower() for name in first]
 

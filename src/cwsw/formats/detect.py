@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from lxml import etree
-
 from cwsw.formats import attainment, school_census, ssda903
-from cwsw.formats.cin_census import read_cin_census
-from cwsw.formats.common import CsvSource, ReadResult
+from cwsw.formats.cin_census import read_cin_census, root_element
+from cwsw.formats.common import CsvSource, ReadResult, Sink
 from cwsw.formats.errors import FormatError
 from cwsw.formats.establishments import read_establishments
 from cwsw.formats.person import read_person_extract
@@ -18,30 +17,23 @@ from cwsw.formats.person import read_person_extract
 
 @dataclass(frozen=True)
 class Detected:
-    """A file's format and how to read it; ``reader`` is None for a known table not used yet."""
+    """A file's format and how to read it; ``reader`` is None for a known table not used yet.
+
+    A reader is called as ``reader(path, sink=...)``.
+    """
 
     format: str
-    reader: Callable[[Path], ReadResult] | None
+    reader: Callable[..., ReadResult] | None
     note: str | None = None
-
-
-def _xml_root(path: Path) -> str | None:
-    try:
-        with path.open("rb") as handle:
-            for _event, element in etree.iterparse(handle, events=("start",)):
-                return etree.QName(element.tag).localname
-    except (etree.XMLSyntaxError, OSError):
-        return None
-    return None
 
 
 def _by_header(path: Path) -> Detected | None:
     """Fall back on the columns when a CSV is not named as the contract says."""
     columns = set(CsvSource(path).header())
     if {"child", "decom", "rne"} <= columns:
-        return Detected("ssda903_episodes", ssda903.read_ssda903_episodes)
+        return Detected("ssda903_episodes", partial(ssda903.read_ssda903_table, stem="episodes"))
     if {"child", "sex", "dob", "upn"} <= columns:
-        return Detected("ssda903_header", ssda903.read_ssda903_header)
+        return Detected("ssda903_header", partial(ssda903.read_ssda903_table, stem="header"))
     if {"la_child_id", "forename", "surname"} <= columns:
         return Detected("person_extract", read_person_extract)
     if {"laestab", "urn", "phase"} <= columns:
@@ -54,22 +46,24 @@ def detect(path: Path) -> Detected | None:
     name = path.name.lower()
     suffix = path.suffix.lower()
     if suffix == ".xml":
-        root = _xml_root(path)
-        if root == "Message" or (root is None and "cin" in name):
+        root, _ = root_element(path)
+        if root == "Message" or "cin" in name:
             # A broken file named like a CIN census goes to its reader for a located error.
             return Detected("cin_census", read_cin_census)
-        if root is not None and root.upper().startswith("EXPSSDA903"):
-            return Detected("ssda903_xml", None, "SSDA903 XML is not read yet: load the CSV tables")
+        if (root is not None and root.upper().startswith("EXPSSDA903")) or (
+            root is None and "903" in name
+        ):
+            return Detected("ssda903_xml", ssda903.read_ssda903_xml)
         return None
     if suffix != ".csv":
         return None
     stem = path.stem.lower()
     if stem == "header" or stem == "episodes":
-        reader = ssda903.read_ssda903_header if stem == "header" else ssda903.read_ssda903_episodes
-        return Detected(f"ssda903_{stem}", reader)
+        return Detected(f"ssda903_{stem}", partial(ssda903.read_ssda903_table, stem=stem))
     folders = {path.parent.name.lower(), path.parent.parent.name.lower()}
-    if stem in ssda903.OTHER_TABLES and "ssda903" in folders:
-        return Detected("ssda903", None, f"SSDA903 table {stem!r} is not used yet")
+    siblings = path.with_name("episodes.csv").exists() or path.with_name("header.csv").exists()
+    if stem in ssda903.OTHER_TABLES and ("ssda903" in folders or siblings):
+        return Detected(f"ssda903_{stem}", partial(ssda903.read_ssda903_table, stem=stem))
     if stem == "person_extract":
         return Detected("person_extract", read_person_extract)
     if stem == "establishments":
@@ -83,14 +77,22 @@ def detect(path: Path) -> Detected | None:
     return _by_header(path)
 
 
-def read_file(path: Path | str) -> ReadResult:
-    """Detect and read one file; raises ``FormatError`` for a file cwsw cannot read."""
+def read_file(
+    path: Path | str, sink: Sink | None = None, detected: Detected | None = None
+) -> ReadResult:
+    """Detect and read one file; raises ``FormatError`` for a file cwsw cannot read.
+
+    With a ``sink`` the rows are handed over in batches as they are read (bounded memory).
+    """
     path = Path(path)
-    detected = detect(path)
+    detected = detected or detect(path)
     if detected is None:
         raise FormatError(path, "not a file cwsw reads (see docs/data-contracts.md §1)")
     if detected.reader is None:
         result = ReadResult(path, detected.format, None)
         result.messages.append(f"{path.name}: {detected.note}; skipped")
         return result
-    return detected.reader(path)
+    result = detected.reader(path, sink=sink)
+    if result.dataset is None:
+        result.dataset = result.format
+    return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cwsw.formats.common import Collector, CsvSource, ReadResult, clean_text
+from cwsw.formats.common import Collector, CsvSource, ReadResult, Sink, clean_text
 
 FORMAT = "establishments"
 REQUIRED = ("laestab", "urn", "establishment_name", "phase")
@@ -13,7 +13,7 @@ PHASES = {
 }
 
 
-def read_establishments(path: Path | str) -> ReadResult:
+def read_establishments(path: Path | str, sink: Sink | None = None) -> ReadResult:
     """``establishments.csv`` → ``establishment``."""
     path = Path(path)
     values = Collector(path)
@@ -31,4 +31,7 @@ def read_establishments(path: Path | str) -> ReadResult:
                 "phase": values.mapped(row.get("phase"), PHASES, where, "phase"),
             }
         )
-    return ReadResult(path, FORMAT, None, {"establishment": rows}, values.findings)
+    result = ReadResult(path, FORMAT, None, {"establishment": rows}, values.findings)
+    result.sink = sink
+    result.flush()
+    return result

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cwsw.formats.common import Collector, CsvSource, ReadResult, child_id, clean_text
+from cwsw.formats.common import Collector, CsvSource, ReadResult, Sink, child_id, clean_text
 
 FORMAT = "person_extract"
 REQUIRED = ("la_child_id", "forename", "surname", "date_of_birth", "sex", "upn", "postcode")
 SEX_CODES = {"M": "M", "F": "F", "U": "U"}
 
 
-def read_person_extract(path: Path | str) -> ReadResult:
+def read_person_extract(path: Path | str, sink: Sink | None = None) -> ReadResult:
     """``person_extract.csv`` → ``person``."""
     path = Path(path)
     values = Collector(path)
@@ -36,4 +36,7 @@ def read_person_extract(path: Path | str) -> ReadResult:
                 "postcode": " ".join(postcode.upper().split()) if postcode else None,
             }
         )
-    return ReadResult(path, FORMAT, None, {"person": rows}, values.findings)
+    result = ReadResult(path, FORMAT, None, {"person": rows}, values.findings)
+    result.sink = sink
+    result.flush()
+    return result

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cwsw.formats.common import Collector, CsvSource, ReadResult, Row, clean_text
+from cwsw.formats.common import Collector, CsvSource, ReadResult, Row, Sink, clean_text
 from cwsw.formats.errors import FormatError
 
 FORMAT = "school_census"
@@ -48,7 +48,6 @@ UNUSED_TABLES = frozenset(
         "schoolarrangedapdetailoffroll",
         "schoolarrangedapdetailonroll",
         "schoolcensus",
-        "senneeds",
         "workplaceentityoffroll",
         "workplaceentityonroll",
     ]
@@ -56,6 +55,19 @@ UNUSED_TABLES = frozenset(
 SEX_CODES = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
 # 2021 renamed the fixed-period exclusion FIXD to suspension SUSP: keep one code downstream.
 EXCLUSION_CATEGORY = {"PERM": "PERM", "SUSP": "SUSP", "FIXD": "SUSP", "LNCH": "LNCH"}
+_CODES = {
+    "present": "/ \\ L",
+    # approved educational activity counts as present
+    "approved": "K V P W B",
+    "authorised": "C C1 C2 E I M J1 R S T H J",
+    "unauthorised": "G N O U",
+    "not_counted": "D Q X Z # Y Y1 Y2 Y3 Y4 Y5 Y6 Y7",
+}
+_ABSENCE_TYPES = {
+    code: ("present" if kind == "approved" else kind)
+    for kind, codes in _CODES.items()
+    for code in codes.split()
+}
 ON_ROLL_ID = "pupilonrolltableid"
 OFF_ROLL_ID = "pupilnolongeronrolltableid"
 # Before 2020/21 the session count was called absencesessions.
@@ -103,6 +115,8 @@ def _kind(table: str) -> _Kind | None:
     # FSM periods are only ever listed for pupils on roll; the name varies by year.
     if table in ("fsmperiod", "fsmperiods", "fsmperiodonroll", "fsmperiodsonroll"):
         return _Kind("pupil_fsm", True)
+    if table in ("senneeds", "senneedsonroll"):
+        return _Kind("pupil_sen_need", True)
     return None
 
 
@@ -110,7 +124,19 @@ def is_known_table(table: str) -> bool:
     return _kind(table) is not None or table in UNUSED_TABLES
 
 
-def read_school_census(path: Path | str) -> ReadResult:
+def absence_type(code: str | None) -> str | None:
+    """``authorised``, ``unauthorised``, ``present`` or ``not_counted`` for an attendance code.
+
+    From 2025 the census dropped the per-pupil authorised / unauthorised totals, so they are
+    summed from the codes (DfE school attendance guidance; DOMAIN.md §3, legacy codes included).
+    None for a code that is not in any list.
+    """
+    if code is None:
+        return None
+    return _ABSENCE_TYPES.get(code.strip().upper())
+
+
+def read_school_census(path: Path | str, sink: Sink | None = None) -> ReadResult:
     """Read one flattened school census table into its canonical table.
 
     A table cwsw does not use yet comes back with no rows and an information message.
@@ -121,7 +147,9 @@ def read_school_census(path: Path | str) -> ReadResult:
         raise FormatError(
             path, "expected a file named YYYY_TERM_TABLE.csv, e.g. 2025_spring_pupilonroll.csv"
         )
-    result = ReadResult(path, FORMAT, named.census_term)
+    result = ReadResult(
+        path, FORMAT, named.census_term, sink=sink, dataset=f"{FORMAT}_{named.table}"
+    )
     kind = _kind(named.table)
     if kind is None:
         if named.table in UNUSED_TABLES:
@@ -130,7 +158,7 @@ def read_school_census(path: Path | str) -> ReadResult:
             )
             return result
         raise FormatError(path, f"unknown school census table {named.table!r}")
-    values = Collector(path)
+    values = Collector(path, result.findings)
     id_column = ON_ROLL_ID if kind.on_roll else OFF_ROLL_ID
     rows = result.rows(kind.canonical)
     if kind.canonical == "pupil_enrolment":
@@ -139,6 +167,8 @@ def read_school_census(path: Path | str) -> ReadResult:
         required = (id_column, "NativeId", SESSIONS, "attendancereason")
     elif kind.canonical == "pupil_exclusion":
         required = (id_column, "NativeId", "startdate", "category", "sessions")
+    elif kind.canonical == "pupil_sen_need":
+        required = (id_column, "NativeId", "sentype")
     else:
         required = (id_column, "NativeId", "fsmstartdate", "fsmenddate")
     for row in CsvSource(path, required).rows():
@@ -180,15 +210,27 @@ def read_school_census(path: Path | str) -> ReadResult:
                         where,
                         "summerhalfterm2sessionspossible",
                     ),
+                    # The totals the census carried until 2024 (absent from 2025 on).
+                    "sessions_authorised": values.integer(
+                        row.get("termlysessionsauthorised"), where, "termlysessionsauthorised"
+                    ),
+                    "sessions_unauthorised": values.integer(
+                        row.get("termlysessionsunauthorised"), where, "termlysessionsunauthorised"
+                    ),
                 }
             )
         elif kind.canonical == "pupil_absence":
+            code = clean_text(row.get("attendancereason"))
+            kind_of = absence_type(code)
+            if code is not None and kind_of is None:
+                values.add(where, "attendancereason", code, "unknown_attendance_code")
             rows.append(
                 key
                 | {
                     "block": kind.block,
-                    "attendance_code": clean_text(row.get("attendancereason")),
+                    "attendance_code": code,
                     "sessions": values.integer(row.get(*SESSIONS), where, "sessions"),
+                    "absence_type": kind_of,
                 }
             )
         elif kind.canonical == "pupil_exclusion":
@@ -202,6 +244,14 @@ def read_school_census(path: Path | str) -> ReadResult:
                     "sessions": values.integer(row.get("sessions"), where, "sessions"),
                 }
             )
+        elif kind.canonical == "pupil_sen_need":
+            rows.append(
+                key
+                | {
+                    "sen_type_rank": values.integer(row.get("sentyperank"), where, "sentyperank"),
+                    "sen_type": clean_text(row.get("sentype")),
+                }
+            )
         else:
             rows.append(
                 key
@@ -212,5 +262,6 @@ def read_school_census(path: Path | str) -> ReadResult:
                     "end_date": values.date(row.get("fsmenddate"), where, "fsmenddate", "census"),
                 }
             )
-    result.findings.extend(values.findings)
+        result.maybe_flush()
+    result.flush()
     return result

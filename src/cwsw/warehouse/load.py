@@ -7,16 +7,19 @@ go in one transaction, so a bad or interrupted file leaves the warehouse as it w
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
 
+from cwsw.formats.cin_census import root_element
 from cwsw.formats.common import ReadResult, Row
-from cwsw.formats.detect import detect, read_file
+from cwsw.formats.detect import Detected, detect, read_file
 from cwsw.formats.errors import Finding, FormatError
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.schema import TABLES, arrow_schema, ensure_schema
@@ -37,10 +40,17 @@ class LoadResult:
     rows: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     message: str | None = None  # why it failed or was skipped
+    load_id: int | None = None
+    dataset: str | None = None
+    superseded: list[int] = field(default_factory=list)  # earlier loads this one replaced
 
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
+
+    @property
+    def findings_by_rule(self) -> dict[str, int]:
+        return dict(Counter(f.rule for f in self.findings))
 
 
 def sha256_of(path: Path) -> str:
@@ -83,38 +93,82 @@ def to_arrow(table: str, rows: list[Row], load_id: int) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _read(path: Path, named: bool, digest: str) -> LoadResult | ReadResult:
-    """The file's rows, or a LoadResult saying why there are none to load."""
-    if not named and detect(path) is None:
-        return LoadResult(
-            path, None, None, digest, "skipped", message=f"{path.name}: not a file cwsw reads"
-        )
-    try:
-        read = read_file(path)
-    except FormatError as error:
-        fatal = Finding(
-            str(path),
-            f"line {error.line}" if error.line else "",
-            "",
-            None,
-            "unreadable_file",
-            "fatal",
-        )
-        return LoadResult(path, None, None, digest, "failed", findings=[fatal], message=str(error))
-    unknown = set(read.tables) - set(TABLES)
+def findings_arrow(findings: list[Finding], load_id: int) -> pa.Table:
+    """Findings as rows of ``load_finding``."""
+    return pa.Table.from_pydict(
+        {
+            "load_id": pa.array([load_id] * len(findings), pa.int32()),
+            "severity": [f.severity for f in findings],
+            "rule": [f.rule for f in findings],
+            "field": [f.field for f in findings],
+            "location": [f.location for f in findings],
+            "value": [f.value for f in findings],
+        },
+        schema=arrow_schema("load_finding"),
+    )
+
+
+class _Skipped(Exception):
+    """Raised inside a load's transaction to undo it: the file holds nothing to load."""
+
+    def __init__(self, result: LoadResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+def _failed(path: Path, digest: str, error: FormatError) -> LoadResult:
+    location = f"line {error.line}" if error.line else ""
+    fatal = Finding(str(path), location, "", None, "unreadable_file", "fatal")
+    return LoadResult(path, None, None, digest, "failed", findings=[fatal], message=str(error))
+
+
+def _unreadable(path: Path, named: bool, digest: str) -> LoadResult | Detected:
+    """How to read the file, or a LoadResult saying why it will not be read."""
+    detected = detect(path)
+    if detected is None:
+        if not named:
+            message = f"{path.name}: not a file cwsw reads"
+            return LoadResult(path, None, None, digest, "skipped", message=message)
+        error = FormatError(path, "not a file cwsw reads (see docs/data-contracts.md §1)")
+        if path.suffix.lower() == ".xml":
+            root, line = root_element(path)
+            if root is not None:
+                error = FormatError(
+                    path,
+                    f"root element is <{root}>: cwsw reads CIN census (<Message>) "
+                    "and SSDA903 (<EXPSSDA903>) XML",
+                    line,
+                )
+        return _failed(path, digest, error)
+    if detected.reader is None:
+        message = f"{path.name}: {detected.note}; skipped"
+        return LoadResult(path, detected.format, None, digest, "skipped", message=message)
+    return detected
+
+
+def _check_tables(path: Path, tables: Iterable[str]) -> None:
+    unknown = set(tables) - set(TABLES)
     if unknown:  # a reader bug, not a user error: fail loudly
         raise ValueError(f"{path}: reader produced unknown tables {sorted(unknown)}")
-    if not read.tables and read.messages:
-        return LoadResult(
-            path,
-            read.format,
-            read.period,
-            digest,
-            "skipped",
-            findings=read.findings,
-            message="; ".join(read.messages),
+
+
+def _skipped_if_empty(read: ReadResult, digest: str) -> None:
+    if not read.counts and read.messages:
+        raise _Skipped(
+            LoadResult(
+                read.file,
+                read.format,
+                read.period,
+                digest,
+                "skipped",
+                findings=read.findings,
+                message="; ".join(read.messages),
+            )
         )
-    return read
+
+
+def _drop_batch(path: Path, batch: ReadResult) -> None:
+    _check_tables(path, batch.tables)
 
 
 def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list[LoadResult]:
@@ -128,9 +182,19 @@ def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list
         if isinstance(digest, LoadResult):
             results.append(digest)
             continue
-        read = _read(path, named, digest)
-        if isinstance(read, LoadResult):
-            results.append(read)
+        detected = _unreadable(path, named, digest)
+        if isinstance(detected, LoadResult):
+            results.append(detected)
+            continue
+        try:
+            # The sink drops each batch once counted: checking a large file uses little memory.
+            read = read_file(path, sink=partial(_drop_batch, path), detected=detected)
+            _skipped_if_empty(read, digest)
+        except FormatError as error:
+            results.append(_failed(path, digest, error))
+            continue
+        except _Skipped as skipped:
+            results.append(skipped.result)
             continue
         results.append(
             LoadResult(
@@ -139,8 +203,9 @@ def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list
                 read.period,
                 digest,
                 "checked",
-                {table: len(rows) for table, rows in read.tables.items()},
+                read.counts,
                 read.findings,
+                dataset=read.dataset,
             )
         )
     if progress:
@@ -163,29 +228,89 @@ def _hash(path: Path) -> str | LoadResult:
         return LoadResult(path, None, None, "", "failed", findings=[fatal], message=message)
 
 
-def load_read(warehouse: Warehouse, read: ReadResult, digest: str) -> LoadResult:
-    """Write one file's rows and its ``loads`` row in a single transaction."""
-    counts = {table: len(rows) for table, rows in read.tables.items()}
+def supersede(warehouse: Warehouse, load_id: int, dataset: str, period: str | None) -> list[int]:
+    """Replace earlier loads of the same dataset and period by ``load_id``.
+
+    Their rows leave the canonical tables; their ``loads`` and ``load_finding`` rows stay, with
+    ``superseded_by`` saying what replaced them, so the history is explicit.
+    """
+    older = [
+        int(row[0])
+        for row in warehouse.execute(
+            "SELECT load_id FROM loads WHERE dataset = ? AND period IS NOT DISTINCT FROM ? "
+            "AND superseded_by IS NULL AND load_id <> ? ORDER BY load_id",
+            [dataset, period, load_id],
+        )
+    ]
+    if not older:
+        return []
+    marks = ", ".join("?" for _ in older)
+    for table in TABLES:
+        if table not in ("loads", "load_finding"):
+            warehouse.execute(f'DELETE FROM "{table}" WHERE load_id IN ({marks})', older)
+    warehouse.execute(
+        f"UPDATE loads SET superseded_by = ? WHERE load_id IN ({marks})", [load_id, *older]
+    )
+    return older
+
+
+def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected) -> LoadResult:
+    """Read one file straight into the warehouse, all in a single transaction.
+
+    Rows go in batch by batch as they are read (bounded memory); a fatal error, a crash or a
+    kill before the COMMIT leaves nothing of the file behind.
+    """
     with warehouse.transaction():
-        # Re-checked inside the transaction: another process may have loaded it meanwhile.
-        if _previous_load(warehouse, digest) is not None:
-            return LoadResult(read.file, read.format, read.period, digest, "already loaded")
+        # Checked inside the transaction: another process may have loaded it meanwhile.
+        previous = _previous_load(warehouse, digest)
+        if previous is not None:
+            return LoadResult(path, *previous, digest, "already loaded")
         load_id = int(warehouse.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0][0])
+
+        def sink(batch: ReadResult) -> None:
+            _check_tables(path, batch.tables)
+            for table, rows in batch.tables.items():
+                if rows:
+                    warehouse.insert_arrow(table, to_arrow(table, rows, load_id))
+
+        read = read_file(path, sink=sink, detected=detected)
+        _skipped_if_empty(read, digest)
+        dataset = read.dataset or read.format
+        counts = read.counts
+        superseded = supersede(warehouse, load_id, dataset, read.period)
         warehouse.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO loads (load_id, sha256, file_name, format, period, loaded_at, rows, "
+            "dataset) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,
                 digest,
-                read.file.name,
+                path.name,
                 read.format,
                 read.period,
                 datetime.now(),
                 sum(counts.values()),
+                dataset,
             ],
         )
-        for table, rows in read.tables.items():
-            warehouse.insert_arrow(table, to_arrow(table, rows, load_id))
-    return LoadResult(read.file, read.format, read.period, digest, "loaded", counts, read.findings)
+        if read.findings:
+            warehouse.insert_arrow("load_finding", findings_arrow(read.findings, load_id))
+    message = None
+    if superseded:
+        earlier = ", ".join(map(str, superseded))
+        message = f"supersedes earlier load(s) {earlier} of {dataset} {read.period}"
+    return LoadResult(
+        path,
+        read.format,
+        read.period,
+        digest,
+        "loaded",
+        counts,
+        read.findings,
+        message,
+        load_id,
+        dataset,
+        superseded,
+    )
 
 
 def ingest(
@@ -194,7 +319,8 @@ def ingest(
     """Load files and folders (walked recursively) into the warehouse, one file at a time.
 
     A file whose SHA-256 is already in ``loads`` is not read again; a file that cannot be read
-    is reported as failed and nothing of it is written.
+    is reported as failed and nothing of it is written; a file of the same dataset and period
+    as an earlier load supersedes it.
     """
     ensure_schema(warehouse)
     files = expand(paths)
@@ -210,22 +336,20 @@ def ingest(
         if previous is not None:
             results.append(LoadResult(path, *previous, digest, "already loaded"))
             continue
-        read = _read(path, named, digest)
-        if isinstance(read, LoadResult):
-            results.append(read)
+        detected = _unreadable(path, named, digest)
+        if isinstance(detected, LoadResult):
+            results.append(detected)
             continue
         try:
-            results.append(load_read(warehouse, read, digest))
+            results.append(load_file(warehouse, path, digest, detected))
+        except FormatError as error:
+            results.append(_failed(path, digest, error))
+        except _Skipped as skipped:
+            results.append(skipped.result)
         except Exception as error:  # the transaction rolled back: report, carry on
             results.append(
                 LoadResult(
-                    path,
-                    read.format,
-                    read.period,
-                    digest,
-                    "failed",
-                    findings=read.findings,
-                    message=f"{path}: load failed: {error}",
+                    path, None, None, digest, "failed", message=f"{path}: load failed: {error}"
                 )
             )
     if progress:

@@ -36,6 +36,19 @@ TABLES: dict[str, Columns] = {
         "period": "VARCHAR",
         "loaded_at": "TIMESTAMP",
         "rows": "BIGINT",
+        # Added by issue 3: what a newer file of the same dataset and period replaces, and
+        # the load that replaced this one (its rows are then deleted; this row stays).
+        "dataset": "VARCHAR",
+        "superseded_by": "INTEGER",
+    },
+    # Every finding of every load, located (issue 3). ``value`` is the raw value as read.
+    "load_finding": {
+        "load_id": "INTEGER",
+        "severity": "VARCHAR",
+        "rule": "VARCHAR",
+        "field": "VARCHAR",
+        "location": "VARCHAR",
+        "value": "VARCHAR",
     },
     "cin_child": _CIN_KEY
     | {
@@ -59,17 +72,48 @@ TABLES: dict[str, Columns] = {
         "closure_reason": "VARCHAR",
         "referral_nfa": "BOOLEAN",
         "record": "VARCHAR",
+        "icpc_date": "DATE",  # CINdetails/DateOfInitialCPC
     },
-    "cin_assessment": _EPISODE_KEY | {"start_date": "DATE", "authorisation_date": "DATE"},
+    "cin_disability": _CIN_KEY | {"disability": "VARCHAR", "disability_raw": "VARCHAR"},
+    "cin_assessment": _EPISODE_KEY
+    | {
+        "start_date": "DATE",
+        "authorisation_date": "DATE",
+        "assessment_seq": "INTEGER",
+        "internal_review_date": "DATE",
+    },
+    "cin_assessment_factor": _EPISODE_KEY | {"assessment_seq": "INTEGER", "factor": "VARCHAR"},
     "cin_plan": _EPISODE_KEY | {"start_date": "DATE", "end_date": "DATE"},
     "cin_s47": _EPISODE_KEY
-    | {"start_date": "DATE", "icpc_date": "DATE", "icpc_not_required": "BOOLEAN"},
+    | {
+        "start_date": "DATE",
+        "icpc_date": "DATE",
+        "icpc_not_required": "BOOLEAN",
+        "icpc_target": "DATE",
+    },
     "cp_plan": _EPISODE_KEY
     | {
         "start_date": "DATE",
         "end_date": "DATE",
         "initial_category": "VARCHAR",
         "latest_category": "VARCHAR",
+        "plan_seq": "INTEGER",
+        "previous_plans": "INTEGER",
+    },
+    "cp_review": _EPISODE_KEY | {"plan_seq": "INTEGER", "review_date": "DATE"},
+    # 2026/27 onwards: PreProceedingsandFGDM.
+    "cin_pre_proceedings": _EPISODE_KEY
+    | {
+        "start_date": "DATE",
+        "letter_before_proceedings_date": "DATE",
+        "fgdm_offered": "BOOLEAN",
+        "fgdm_facilitated": "BOOLEAN",
+        "initial_meeting_date": "DATE",
+        "review_meetings": "INTEGER",
+        "step_decision_date": "DATE",
+        "outcome": "VARCHAR",
+        "court_application_date": "DATE",
+        "letter_initial_cp_date": "DATE",
     },
     "cla_child": _CIN_KEY
     | {
@@ -78,6 +122,8 @@ TABLES: dict[str, Columns] = {
         "sex": "VARCHAR",
         "birth_date": "DATE",
         "ethnicity": "VARCHAR",
+        "mother": "BOOLEAN",
+        "mother_child_birth_date": "DATE",
     },
     "cla_episode": _CIN_KEY
     | {
@@ -86,6 +132,70 @@ TABLES: dict[str, Columns] = {
         "legal_status": "VARCHAR",
         "cin_code": "VARCHAR",
         "placement": "VARCHAR",
+        "end_date": "DATE",
+        "reason_end": "VARCHAR",
+        "placement_provider": "VARCHAR",
+        "reason_place_change": "VARCHAR",
+        "home_postcode": "VARCHAR",
+        "placement_postcode": "VARCHAR",
+        "placement_urn": "VARCHAR",
+    },
+    # The other SSDA903 tables (issue 3), in the return's own terms.
+    "cla_review": _CIN_KEY
+    | {"birth_date": "DATE", "review_date": "DATE", "review_code": "VARCHAR"},
+    "cla_uasc": _CIN_KEY | {"sex": "VARCHAR", "birth_date": "DATE", "uasc_end_date": "DATE"},
+    "cla_outcome_oc2": _CIN_KEY
+    | {
+        "birth_date": "DATE",
+        "sdq_score": "INTEGER",
+        "sdq_reason": "VARCHAR",
+        "convicted": "BOOLEAN",
+        "health_check": "BOOLEAN",
+        "immunisations": "BOOLEAN",
+        "teeth_check": "BOOLEAN",
+        "health_assessment": "BOOLEAN",
+        "substance_misuse": "BOOLEAN",
+        "intervention_received": "BOOLEAN",
+        "intervention_offered": "BOOLEAN",
+    },
+    "cla_outcome_oc3": _CIN_KEY
+    | {
+        "birth_date": "DATE",
+        "in_touch": "VARCHAR",
+        "activity": "VARCHAR",
+        "accommodation": "VARCHAR",
+    },
+    "cla_adoption": _CIN_KEY
+    | {
+        "birth_date": "DATE",
+        "decision_date": "DATE",
+        "match_date": "DATE",
+        "foster_carer": "BOOLEAN",
+        "number_of_adopters": "VARCHAR",
+        "sex_of_adopters": "VARCHAR",
+        "legal_status_of_adopters": "VARCHAR",
+    },
+    "cla_missing": _CIN_KEY
+    | {"birth_date": "DATE", "missing_type": "VARCHAR", "start_date": "DATE", "end_date": "DATE"},
+    "cla_placed_for_adoption": _CIN_KEY
+    | {
+        "birth_date": "DATE",
+        "placed_date": "DATE",
+        "ceased_date": "DATE",
+        "reason_ceased": "VARCHAR",
+    },
+    "cla_previous_permanence": _CIN_KEY
+    | {
+        "birth_date": "DATE",
+        "previous_permanence": "VARCHAR",
+        "la_code": "VARCHAR",
+        "permanence_date": "VARCHAR",
+    },
+    "cla_sw_episode": _CIN_KEY
+    | {
+        "birth_date": "DATE",
+        "social_worker_id": "VARCHAR",
+        "start_date": "DATE",
         "end_date": "DATE",
         "reason_end": "VARCHAR",
     },
@@ -125,12 +235,20 @@ TABLES: dict[str, Columns] = {
         "leaving_date": "DATE",
         "sessions_possible": "INTEGER",
         "summer_ht2_sessions_possible": "INTEGER",
+        "sessions_authorised": "INTEGER",  # until 2024; from 2025 sum pupil_absence
+        "sessions_unauthorised": "INTEGER",
     },
     "pupil_absence": _CENSUS_KEY
-    | {"block": "VARCHAR", "attendance_code": "VARCHAR", "sessions": "INTEGER"},
+    | {
+        "block": "VARCHAR",
+        "attendance_code": "VARCHAR",
+        "sessions": "INTEGER",
+        "absence_type": "VARCHAR",  # authorised / unauthorised / present / not_counted
+    },
     "pupil_exclusion": _CENSUS_KEY
     | {"start_date": "DATE", "category": "VARCHAR", "sessions": "INTEGER"},
     "pupil_fsm": _CENSUS_KEY | {"start_date": "DATE", "end_date": "DATE"},
+    "pupil_sen_need": _CENSUS_KEY | {"sen_type_rank": "INTEGER", "sen_type": "VARCHAR"},
     # §3 keeps a failing raw value in *_raw: results with an invalid UPN keep it in upn_raw.
     "ks2_result": {
         "load_id": "INTEGER",
@@ -182,6 +300,22 @@ def create_sql(table: str) -> str:
 
 
 def ensure_schema(warehouse: Warehouse) -> None:
-    """Create any canonical table that is missing (existing tables are left as they are)."""
-    for table in TABLES:
-        warehouse.execute(create_sql(table))
+    """Create any canonical table that is missing and add any column a newer cwsw added.
+
+    Columns are only ever added (data contracts §3), so an older warehouse keeps its data.
+    """
+    existing: dict[str, set[str]] = {}
+    for table, column in warehouse.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_catalog = current_database()"
+    ):
+        existing.setdefault(table, set()).add(column)
+    for table, columns in TABLES.items():
+        if table not in existing:
+            warehouse.execute(create_sql(table))
+            continue
+        for name, kind in columns.items():
+            if name not in existing[table]:
+                warehouse.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}')
+                if table == "loads" and name == "dataset":
+                    warehouse.execute("UPDATE loads SET dataset = format")
