@@ -19,9 +19,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
 
-# The environment, pinned by uv.lock; re-synced whenever the lock changes.
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked --quiet
+# The environment, pinned by uv.lock; re-synced whenever the lock changes. Bytecode is
+# compiled at install: machines here set PYTHONDONTWRITEBYTECODE, and without .pyc files every
+# process (the CLI, each reading worker, each test subprocess) recompiles pandas, Ibis, Django.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock Makefile
+	$(UV) sync --locked --quiet --compile-bytecode
 	touch $@
 
 env: $(VENV)/.synced npm

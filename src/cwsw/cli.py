@@ -47,7 +47,7 @@ def _progress() -> Iterator[Progress]:
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]Error:[/] {message}")
+    console.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -156,7 +156,9 @@ def ingest(
             if r["message"] and r["status"] in ("failed", "skipped"):
                 style = "bold red" if r["status"] == "failed" else "yellow"
                 message = escape(str(r["message"]))
-                console.print(f"[{style}]{r['status']}:[/] {message}", highlight=False)
+                console.print(
+                    f"[{style}]{r['status']}:[/] {message}", highlight=False, soft_wrap=True
+                )
     if report is not None:
         console.print(f"Data quality report: {report}")
     if any(r["status"] == "failed" for r in results):

@@ -99,16 +99,18 @@ _RUNS = 20
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigkill_at_random_points_leaves_the_state_before_or_after(
-    fixtures: Path, tmp_path: Path
+    fixtures: Path, tmp_path: Path, workers: str
 ) -> None:
+    """Killed at random points, 20 times, by one reading process or with two workers."""
     big = tmp_path / "in" / "cin_census_2022.xml"
     big.parent.mkdir()
     _replicated_cin(fixtures / "cin-census/fake_CIN_data.xml", big, copies=40)  # 13,280 children
     base = tmp_path / "base" / "warehouse.duckdb"
     with Warehouse.open(base) as warehouse:
         ingest(warehouse, [fixtures / "cin-census/BAR_cin_2022.xml"])  # superseded by big
-    env = os.environ | {"CWSW_PROGRESS": "0"}
+    env = os.environ | {"CWSW_PROGRESS": "0", "CWSW_INGEST_WORKERS": workers}
 
     def run(home: Path, kill_after: float | None) -> float:
         home.mkdir()
@@ -135,9 +137,28 @@ def test_sigkill_at_random_points_leaves_the_state_before_or_after(
     outcomes = []
     for n in range(_RUNS):
         home = tmp_path / f"kill{n}"
-        run(home, rng.uniform(0.0, duration))
+        # Mostly during the run; a few just after it, so both outcomes are seen.
+        run(home, rng.uniform(0.0, duration * 1.1))
         state = _fingerprint(home / "warehouse.duckdb")
         assert state in (before, after), f"run {n}: the warehouse is between states"
         outcomes.append(state == after)
+    # No reading process outlives a killed ingest (they die with their parent).
+    assert _workers_of(big) == []
     # The kills landed both before and after the commit at least once between them.
     assert 0 < sum(outcomes) < _RUNS or duration < 1, outcomes
+
+
+def _workers_of(path: Path) -> list[str]:
+    """Reading processes still running on ``path`` (allowing a moment for them to die)."""
+    for _ in range(20):
+        found = [
+            line
+            for line in subprocess.run(
+                ["ps", "-eo", "args"], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            if "cin_census_worker" in line and str(path) in line
+        ]
+        if not found:
+            return []
+        time.sleep(0.1)
+    return found

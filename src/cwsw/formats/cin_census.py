@@ -16,14 +16,38 @@ in ``upn_raw``).
 
 from __future__ import annotations
 
+import ctypes
+import os
+import pickle
 import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO
+from queue import Queue
+from typing import Any, BinaryIO
 
+import pyarrow as pa
 from lxml import etree
 
-from cwsw.formats.common import Collector, ReadResult, Row, Sink, child_id
-from cwsw.formats.errors import FormatError
+from cwsw.formats.common import (
+    Collector,
+    Columns,
+    ReadResult,
+    Row,
+    Sink,
+    child_id,
+    parse_date,
+    parse_flag,
+    parse_integer,
+)
+from cwsw.formats.errors import Finding, FormatError
+from cwsw.linkage.upn import clean_upn
 
 FORMAT = "cin_census"
 TABLES = (
@@ -63,25 +87,11 @@ def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if tag[:1] == "{" else tag
 
 
-def _fields(element: etree._Element) -> tuple[dict[str, str | None], dict[str, list]]:
-    """An element's leaf children as name → trimmed text, and its groups as name → elements.
-
-    The first occurrence of a repeated leaf wins, as in the XSD only one is allowed; an empty
-    group (``<Assessments/>``) holds nothing to read and is left out.
-    """
-    leaves: dict[str, str | None] = {}
-    groups: dict[str, list] = {}
-    for child in element:
-        name = _local(child.tag)
-        if not name:
-            continue
-        if len(child):
-            groups.setdefault(name, []).append(child)
-        elif name not in leaves:
-            text = child.text
-            text = text.strip() if text else None
-            leaves[name] = text or None
-    return leaves, groups
+def _strip_namespaces(element: etree._Element) -> None:
+    """Give a namespaced child's elements their local names, so lookups need no namespace."""
+    for item in element.iter():
+        if isinstance(item.tag, str) and item.tag[:1] == "{":
+            item.tag = _local(item.tag)
 
 
 def root_element(path: Path) -> tuple[str | None, int | None]:
@@ -95,12 +105,18 @@ def root_element(path: Path) -> tuple[str | None, int | None]:
     return None, None
 
 
-def read_cin_census(path: Path | str, sink: Sink | None = None) -> ReadResult:
+def read_cin_census(
+    path: Path | str, sink: Sink | None = None, workers: int | None = None
+) -> ReadResult:
     """Read a CIN census XML file into ``cin_child``, ``cin_episode`` and the module tables.
 
     Raises ``FormatError`` (naming the file and line) for a file that is not XML, has the
     wrong root, is truncated or has no collection year; nothing partial is kept (the loader
     rolls back whatever batches a ``sink`` had received).
+
+    A large file is read by ``workers`` processes (default: ``CWSW_INGEST_WORKERS``, else one
+    per core, at most two, from ``PARALLEL_FROM_BYTES``), each taking every n-th child; the
+    rows and findings are the same as one process reads, whatever the number.
     """
     path = Path(path)
     result = ReadResult(file=path, format=FORMAT, period=None, sink=sink)
@@ -112,29 +128,27 @@ def read_cin_census(path: Path | str, sink: Sink | None = None) -> ReadResult:
         raise FormatError(
             path, f"root element is <{root}>, a CIN census starts with <Message>", root_line
         )
-    reader = _Reader(path, values, result)
-    try:
-        with path.open("rb") as handle:
-            reader.parse(handle)
-    except etree.XMLSyntaxError as error:
-        line = error.lineno if error.lineno else None
-        raise FormatError(path, f"not well-formed XML: {error.msg}", line) from None
-    except OSError as error:
-        raise FormatError(path, f"cannot read the file: {error}") from None
-    if reader.year is None:
+    count = _worker_count(path) if workers is None else workers
+    if count > 1:
+        summary = _read_in_parallel(path, result, count)
+    else:
+        summary = _read_share(path, values, result, 0, 1)
+    if summary.year is None:
         raise FormatError(
             path,
-            f"no valid Header/CollectionDetails/Year (found {reader.year_text!r})",
-            reader.year_line,
+            f"no valid Header/CollectionDetails/Year (found {summary.year_text!r})",
+            summary.year_line,
         )
-    reader.stamp_year()
+    # Findings in document order, however many processes read the file.
+    result.findings.sort(key=_document_order)
+    _check_child_ids(values, summary.ids)
     result.flush()
-    year_text = str(reader.year)
+    year_text = str(summary.year)
     result.period = year_text
     named = _FILE_YEAR.findall(path.stem)
     if named and named[-1] != year_text:
         values.add(
-            f"Header/CollectionDetails/Year (line {reader.year_line})",
+            f"Header/CollectionDetails/Year (line {summary.year_line})",
             "Year",
             year_text,
             f"file_name_year_{named[-1]}",
@@ -143,276 +157,535 @@ def read_cin_census(path: Path | str, sink: Sink | None = None) -> ReadResult:
     return result
 
 
-class _Reader:
-    """The state of one pass over a file."""
+# Below this size a second process costs more to start than it saves.
+PARALLEL_FROM_BYTES = 64 * 2**20
+MAX_WORKERS = 2
 
-    def __init__(self, path: Path, values: Collector, result: ReadResult) -> None:
+
+def _worker_count(path: Path) -> int:
+    configured = os.environ.get("CWSW_INGEST_WORKERS", "")
+    if configured.strip():
+        return max(1, int(configured))
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 1
+    return min(MAX_WORKERS, os.cpu_count() or 1) if size >= PARALLEL_FROM_BYTES else 1
+
+
+@dataclass
+class _Summary:
+    """What one pass learnt besides rows: the header's year and each child's LAchildID."""
+
+    year: int | None = None
+    year_text: str | None = None
+    year_line: int | None = None
+    # (child number, LAchildID, line of ChildIdentifiers) for every child read
+    ids: list[tuple[int, str | None, int]] = field(default_factory=list)
+
+
+def _read_share(
+    path: Path, values: Collector, result: ReadResult, share: int, shares: int
+) -> _Summary:
+    """Read every ``shares``-th child, starting at child ``share + 1``, into ``result``."""
+    reader = _Reader(path, values, result, share, shares)
+    try:
+        with path.open("rb") as handle:
+            reader.parse(handle)
+    except etree.XMLSyntaxError as error:
+        line = error.lineno if error.lineno else None
+        raise FormatError(path, f"not well-formed XML: {error.msg}", line) from None
+    except OSError as error:
+        raise FormatError(path, f"cannot read the file: {error}") from None
+    if reader.year is not None:
+        reader.convert()
+    return reader.summary
+
+
+def _check_child_ids(values: Collector, ids: list[tuple[int, str | None, int]]) -> None:
+    """A child without LAchildID, or listed again, is kept with a record-level finding."""
+    seen: set[str] = set()
+    for number, la_child_id, line in sorted(ids, key=itemgetter(0)):
+        where = f"Child[{number}]/ChildIdentifiers (line {line})"
+        if la_child_id is None:
+            values.add(where, "LAchildID", None, "missing_child_id", "record")
+        elif la_child_id in seen:
+            values.add(where, "LAchildID", la_child_id, "duplicate_child_id", "record")
+        else:
+            seen.add(la_child_id)
+
+
+def _read_in_parallel(path: Path, result: ReadResult, workers: int) -> _Summary:
+    """Worker processes parse the file side by side, each its share of children; this
+    process hands their batches to the sink as they come, so memory stays bounded and a
+    failure anywhere leaves the loader to roll everything back.
+
+    Workers are plain ``python -m`` subprocesses speaking pickle over their stdout (not
+    ``multiprocessing``, whose spawn re-imports the caller's main script).
+    """
+    inbox: Queue[tuple[Any, ...]] = Queue(maxsize=2 * workers)
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cwsw.formats.cin_census_worker",
+                str(path),
+                str(n),
+                str(workers),
+            ],
+            stdout=subprocess.PIPE,
+        )
+        for n in range(workers)
+    ]
+    threads = [
+        threading.Thread(target=_relay, args=(process, inbox), daemon=True) for process in processes
+    ]
+    for thread in threads:
+        thread.start()
+    summary = _Summary()
+    findings: list[Finding] = []
+    try:
+        finished = 0
+        while finished < workers:
+            message = inbox.get()
+            kind = message[0]
+            if kind == "batch":
+                _, batch, found = message
+                findings.extend(found)
+                for table, columns in batch.items():
+                    result.add_columns(table, columns)
+                result.flush()
+            elif kind == "done":
+                finished += 1
+                done: _Summary = message[1]
+                summary.year, summary.year_text = done.year, done.year_text
+                summary.year_line = done.year_line
+                summary.ids.extend(done.ids)
+            elif kind == "error":  # every worker meets the same fault; report the first
+                raise FormatError(path, message[1], message[2])
+            else:
+                raise RuntimeError(f"{path}: a reading process stopped (exit code {message[1]})")
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+    result.findings.extend(findings)
+    return summary
+
+
+def _relay(process: subprocess.Popen[bytes], inbox: Queue[tuple[Any, ...]]) -> None:
+    """Pass one worker's messages on; a worker that ends without "done" is reported."""
+    assert process.stdout is not None
+    last = ""
+    try:
+        while True:
+            message = pickle.load(process.stdout)
+            last = message[0]
+            inbox.put(message)
+            if last in ("done", "error"):
+                return
+    except (EOFError, OSError, pickle.UnpicklingError):
+        pass
+    if last not in ("done", "error"):
+        inbox.put(("stopped", process.wait()))
+
+
+_CHILD_NUMBER = re.compile(r"^Child\[(\d+)\]")
+
+
+def _document_order(finding: Finding) -> int:
+    match = _CHILD_NUMBER.match(finding.location)
+    return int(match[1]) if match else 0
+
+
+def work(path: str, share: int, shares: int, out: BinaryIO) -> None:
+    """One reading process: its share of children, sent as pickled Arrow column batches."""
+    _die_with_parent()
+    file = Path(path)
+
+    def send(message: tuple[Any, ...]) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    def sink(batch: ReadResult) -> None:
+        tables = {
+            table: {name: pa.array(values) for name, values in columns.items()}
+            for table, batches in batch.columns.items()
+            for columns in batches
+        }
+        send(("batch", tables, list(batch.findings)))
+        batch.findings.clear()
+
+    result = ReadResult(file=file, format=FORMAT, period=None, sink=sink)
+    values = Collector(file, result.findings)
+    try:
+        summary = _read_share(file, values, result, share, shares)
+        result.flush()
+    except FormatError as error:
+        send(("error", error.message, error.line))
+        return
+    send(("done", summary))
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask for SIGKILL when the parent dies, so a killed ingest leaves no reader."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+# How each leaf is read: (column, element, kind). ``kind`` names a converter, or is a code
+# list (a frozenset) a value must be in. The XSDs' types and code lists, kept as data.
+Kind = str | frozenset[str]
+Spec = tuple[tuple[str, str, Kind], ...]
+CHILD: Spec = (
+    ("upn", "UPN", "upn"),
+    ("upn_raw", "UPN", "text"),
+    ("former_upn", "FormerUPN", "upn"),
+    ("upn_unknown", "UPNunknown", UPN_UNKNOWN),
+    ("birth_date", "PersonBirthDate", "date"),
+    ("expected_birth_date", "ExpectedPersonBirthDate", "date"),
+    ("ethnicity", "Ethnicity", "text"),
+    ("death_date", "PersonDeathDate", "date"),
+)
+EPISODE: Spec = (
+    ("referral_date", "CINreferralDate", "date"),
+    ("referral_source", "ReferralSource", REFERRAL_SOURCE),
+    ("primary_need", "PrimaryNeedCode", PRIMARY_NEED),
+    ("closure_date", "CINclosureDate", "date"),
+    ("closure_reason", "ReasonForClosure", CLOSURE_REASON),
+    ("referral_nfa", "ReferralNFA", "flag"),
+    ("icpc_date", "DateOfInitialCPC", "date"),
+)
+# The groups inside a CINdetails episode: element → (table, sequence column or None, leaves).
+MODULES: dict[str, tuple[str, str | None, Spec]] = {
+    "Assessments": (
+        "cin_assessment",
+        "assessment_seq",
+        (
+            ("start_date", "AssessmentActualStartDate", "date"),
+            ("internal_review_date", "AssessmentInternalReviewDate", "date"),
+            ("authorisation_date", "AssessmentAuthorisationDate", "date"),
+        ),
+    ),
+    "CINPlanDates": (
+        "cin_plan",
+        None,
+        (("start_date", "CINPlanStartDate", "date"), ("end_date", "CINPlanEndDate", "date")),
+    ),
+    "Section47": (
+        "cin_s47",
+        None,
+        (
+            ("start_date", "S47ActualStartDate", "date"),
+            ("icpc_target", "InitialCPCtarget", "date"),
+            ("icpc_date", "DateOfInitialCPC", "date"),
+            ("icpc_not_required", "ICPCnotRequired", "flag"),
+        ),
+    ),
+    "ChildProtectionPlans": (
+        "cp_plan",
+        "plan_seq",
+        (
+            ("start_date", "CPPstartDate", "date"),
+            ("end_date", "CPPendDate", "date"),
+            ("initial_category", "InitialCategoryOfAbuse", ABUSE_CATEGORY),
+            ("latest_category", "LatestCategoryOfAbuse", ABUSE_CATEGORY),
+            ("previous_plans", "NumberOfPreviousCPP", "integer"),
+        ),
+    ),
+    "PreProceedingsandFGDM": (
+        "cin_pre_proceedings",
+        None,
+        (
+            ("start_date", "PPStartDate", "date"),
+            ("letter_before_proceedings_date", "LBPSentDate", "date"),
+            ("fgdm_offered", "FGDMMeetingOffer", "flag"),
+            ("fgdm_facilitated", "FGDMMeetingFac", "flag"),
+            ("initial_meeting_date", "InitialPPMeetingDate", "date"),
+            ("review_meetings", "ReviewMeetingsCount", "integer"),
+            ("step_decision_date", "StepDecisionDate", "date"),
+            ("outcome", "PPOutcome", "text"),
+            ("court_application_date", "CourtAppDate", "date"),
+            ("letter_initial_cp_date", "LetterInitCPDate", "date"),
+        ),
+    ),
+}
+# Repeated leaves that each make a row: item element → (its group, table, column, kind, parent
+# table whose current row the item belongs to).
+ITEMS: dict[str, tuple[str, str, str, Kind, str]] = {
+    "Disability": ("Disabilities", "cin_disability", "disability", DISABILITY, "cin_child"),
+    "AssessmentFactors": (
+        "FactorsIdentifiedAtAssessment",
+        "cin_assessment_factor",
+        "factor",
+        "upper",
+        "cin_assessment",
+    ),
+    "CPPreviewDate": ("Reviews", "cp_review", "review_date", "date", "cp_plan"),
+}
+# The keys an item row takes from the row it belongs to.
+ITEM_KEYS = {
+    "cin_child": (),
+    "cin_assessment": ("episode_seq", "assessment_seq"),
+    "cp_plan": ("episode_seq", "plan_seq"),
+}
+SPECS: dict[str, Spec] = {"cin_child": CHILD, "cin_episode": EPISODE} | {
+    table: spec for table, _, spec in MODULES.values()
+}
+# Groups that hold a child's own leaves, and the episode group.
+CHILD_GROUPS = frozenset(["ChildIdentifiers", "ChildCharacteristics"])
+EPISODE_GROUP = "CINdetails"
+# Leaf element → the table whose current row it belongs to. DateOfInitialCPC is the one leaf
+# in two groups (CINdetails and Section47): its parent decides.
+SHARED_LEAF = "DateOfInitialCPC"
+LEAF_TABLE: dict[str, str] = {
+    leaf: table for table, spec in SPECS.items() for _, leaf, _ in spec if leaf != SHARED_LEAF
+} | {"LAchildID": "cin_child", "Sex": "cin_child", "GenderCurrent": "cin_child"}
+# Rows of a child are buffered raw, then converted a batch at a time, column by column.
+BATCH_CHILDREN = 5_000
+
+
+class _Reader:
+    """The state of one pass over a file.
+
+    Each ``Child`` is walked once in document order: a group element opens a row of its table
+    and each leaf fills the open row of the table it belongs to (every leaf name but one
+    belongs to one group), so no element is visited twice. Values are converted later, a
+    batch and a column at a time, which is what makes a national-size file fast.
+    """
+
+    def __init__(
+        self, path: Path, values: Collector, result: ReadResult, share: int, shares: int
+    ) -> None:
         self.path = path
         self.values = values
         self.result = result
-        self.year: int | None = None
-        self.year_text: str | None = None
-        self.year_line: int | None = None
+        self.share, self.shares = share, shares
+        self.summary = _Summary()
         self.children = 0
-        self.seen: set[str] = set()
-        self.unstamped: dict[str, int] = {}  # rows per table read before the year was known
-        self.tables = {name: result.rows(name) for name in TABLES}
+        # table → raw rows (leaf name → trimmed text, plus keys and ``_at``, its location)
+        self.raw: dict[str, list[Row]] = {name: [] for name in TABLES}
+        self.buffered_children = 0
+        self.converters: dict[str, Callable[[str], object]] = {
+            "date": parse_date,
+            "flag": parse_flag,
+            "integer": parse_integer,
+            "upn": clean_upn,
+        }
 
     def parse(self, handle: BinaryIO) -> None:
         tags = ("{*}Child", "{*}Year")
-        for _event, element in etree.iterparse(handle, events=("end",), tag=tags):
-            if _local(element.tag) == "Year":
+        events = etree.iterparse(
+            handle, events=("end",), tag=tags, remove_comments=True, remove_pis=True
+        )
+        for _event, element in events:
+            tag = element.tag
+            if tag != "Child" and _local(tag) != "Child":
                 parent = element.getparent()
                 if parent is not None and _local(parent.tag) == "CollectionDetails":
                     self._set_year(element)
                 continue
+            if tag != "Child":
+                _strip_namespaces(element)
             self.children += 1
-            added = self._child(element)
+            if self.shares == 1 or (self.children - 1) % self.shares == self.share:
+                self._child(element)
+                self.buffered_children += 1
             # Free the parsed child and its predecessors: constant memory.
             element.clear(keep_tail=False)
             parent = element.getparent()
             if parent is not None:
                 while element.getprevious() is not None:
                     del parent[0]
-            if self.year is not None:
-                self.result.maybe_flush(added)
+            if self.buffered_children >= BATCH_CHILDREN and self.year is not None:
+                self.convert()
+                self.result.flush()
+
+    @property
+    def year(self) -> int | None:
+        return self.summary.year
 
     def _set_year(self, element: etree._Element) -> None:
         text = element.text.strip() if element.text else None
         line = element.sourceline
-        self.year_text, self.year_line = text, line if isinstance(line, int) else None
+        summary = self.summary
+        summary.year_text, summary.year_line = text, line if isinstance(line, int) else None
         if text is not None and len(text) == 4 and text.isdigit():
-            self.year = int(text)
-            self.stamp_year()
+            summary.year = int(text)
 
-    def stamp_year(self) -> None:
-        """Give rows read before the header's Year (only in an odd file) their year."""
-        for rows in self.tables.values():
-            for row in rows:
-                if row.get("collection_year") is None:
-                    row["collection_year"] = self.year
+    def _child(self, child: etree._Element) -> None:
+        """Walk one Child in document order into raw rows."""
+        number = self.children
+        path = f"Child[{number}]"
+        raw, leaf_table, modules, items = self.raw, LEAF_TABLE, MODULES, ITEMS
+        row: Row = {"_at": f"{path} (line {child.sourceline})", "_ids_at": None}
+        mine = [row]  # this child's rows, to be given its LAchildID at the end
+        open_rows: dict[str, Row] = {"cin_child": row}
+        episode: Row | None = None
+        episodes = 0
+        counts: dict[str, int] = {}
+        ids_line = _line(child)
+        for element in child.iterdescendants():
+            tag = element.tag
+            table = leaf_table.get(tag)
+            if table is not None:
+                # (a leaf name holding elements has only blank text: it reads as absent)
+                target = open_rows.get(table)
+                if target is not None and tag not in target:
+                    text = element.text
+                    target[tag] = (text.strip() or None) if text is not None else None
+            elif tag == SHARED_LEAF:
+                parent = element.getparent()
+                in_episode = parent is not None and parent.tag == EPISODE_GROUP
+                target = open_rows.get("cin_episode" if in_episode else "cin_s47")
+                if target is not None and tag not in target:
+                    text = element.text
+                    target[tag] = (text.strip() or None) if text is not None else None
+            elif tag == EPISODE_GROUP:
+                if not len(element):
+                    continue
+                episodes += 1
+                at = f"{path}/CINdetails[{episodes}] (line {element.sourceline})"
+                episode = {
+                    "episode_seq": episodes,
+                    "_at": at,
+                    "_path": f"{path}/CINdetails[{episodes}]",
+                }
+                raw["cin_episode"].append(episode)
+                mine.append(episode)
+                open_rows = {"cin_child": row, "cin_episode": episode}
+                counts = {}
+            elif tag in modules:
+                if episode is None or not len(element):
+                    continue
+                table, seq_column, _ = modules[tag]
+                n = counts[tag] = counts.get(tag, 0) + 1
+                at = f"{episode['_path']}/{tag}[{n}] (line {element.sourceline})"
+                module: Row = {"episode_seq": episodes, "_at": at}
+                if seq_column is not None:
+                    module[seq_column] = n
+                raw[table].append(module)
+                mine.append(module)
+                open_rows[table] = module
+            elif tag in items:
+                group, table, _, _, parent_table = items[tag]
+                owner = open_rows.get(parent_table)
+                text = element.text
+                text = text.strip() if text is not None else None
+                if owner is None or not text or len(element):
+                    continue
+                parent = element.getparent()
+                if parent is None or parent.tag != group:
+                    continue
+                item = {key: owner[key] for key in ITEM_KEYS[parent_table]}
+                item[tag] = text
+                if parent_table == "cin_child":
+                    item["_at"] = f"{path}/ChildCharacteristics/{group} (line {element.sourceline})"
+                else:
+                    item["_at"] = owner["_at"]
+                raw[table].append(item)
+                mine.append(item)
+            elif tag == "ChildIdentifiers" and row["_ids_at"] is None:
+                ids_line = _line(element)
+                row["_ids_at"] = f"{path}/ChildIdentifiers (line {ids_line})"
+        if row["_ids_at"] is None:
+            row["_ids_at"] = f"{path}/ChildIdentifiers (line {ids_line})"
+        # Missing and repeated IDs are checked once all children are read (_check_child_ids).
+        la_child_id = child_id(row.get("LAchildID"))
+        self.summary.ids.append((number, la_child_id, ids_line))
+        for each in mine:
+            each["la_child_id"] = la_child_id
+        raw["cin_child"].append(row)
 
-    def _child(self, child: etree._Element) -> int:
-        values, year, tables = self.values, self.year, self.tables
-        path = f"Child[{self.children}]"
-        _, groups = _fields(child)
-        ids_el = groups.get("ChildIdentifiers", [None])[0]
-        traits_el = groups.get("ChildCharacteristics", [None])[0]
-        ids, _ = _fields(ids_el) if ids_el is not None else ({}, {})
-        traits, trait_groups = _fields(traits_el) if traits_el is not None else ({}, {})
-        where = (
-            f"{path}/ChildIdentifiers (line {(ids_el if ids_el is not None else child).sourceline})"
+    def convert(self) -> None:
+        """Convert the buffered raw rows, a column at a time, and hand them to the result."""
+        for table in TABLES:
+            rows = self.raw[table]
+            columns = self._columns(table, rows) if rows else {}
+            if columns or self.result.sink is None:
+                self.result.add_columns(table, columns)
+            self.raw[table] = []
+        self.buffered_children = 0
+
+    def _columns(self, table: str, rows: list[Row]) -> Columns:
+        n = len(rows)
+        columns: Columns = {
+            "collection_year": [self.year] * n,
+            "la_child_id": [r["la_child_id"] for r in rows],
+        }
+        at_key = "_ids_at" if table == "cin_child" else "_at"
+        locations = [r[at_key] for r in rows]
+        if table not in ("cin_child", "cin_disability"):
+            columns["episode_seq"] = [r["episode_seq"] for r in rows]
+        for seq in ("assessment_seq", "plan_seq"):
+            if seq in rows[0]:
+                columns[seq] = [r.get(seq) for r in rows]
+        for column, leaf, kind in SPECS.get(table, ()):
+            columns[column] = self._convert([r.get(leaf) for r in rows], locations, leaf, kind)
+        for tag, (_, item_table, column, kind, _) in ITEMS.items():
+            if item_table == table:
+                raws = [r.get(tag) for r in rows]
+                columns[column] = self._convert(raws, locations, tag, kind)
+                if table == "cin_disability":
+                    columns["disability_raw"] = raws
+        if table == "cin_child":
+            columns["sex"] = self._sex(rows, locations)
+            columns["record"] = [r["_at"] for r in rows]
+        elif table == "cin_episode":
+            columns["closure_reason"] = self._rc9(columns["closure_reason"], rows, locations)
+            columns["record"] = locations
+        return columns
+
+    def _convert(
+        self, raws: list[str | None], locations: list[str], field: str, kind: Kind
+    ) -> list[object]:
+        values = self.values
+        if isinstance(kind, frozenset):
+            return values.column(raws, locations, field, partial(_code, kind), "invalid_code")
+        if kind == "text":
+            return list(raws)
+        if kind == "upper":
+            return [None if raw is None else raw.upper() for raw in raws]
+        rule = {"date": "invalid_date", "flag": "invalid_flag", "integer": "invalid_integer"}
+        return values.column(
+            raws, locations, field, self.converters[kind], rule.get(kind, f"invalid_{kind}")
         )
-        la_child_id = child_id(ids.get("LAchildID"))
-        if la_child_id is None:
-            values.add(where, "LAchildID", None, "missing_child_id", "record")
-        elif la_child_id in self.seen:
-            values.add(where, "LAchildID", la_child_id, "duplicate_child_id", "record")
-        else:
-            self.seen.add(la_child_id)
-        upn_raw = ids.get("UPN")
-        sex_field = "Sex" if ids.get("Sex") is not None else "GenderCurrent"
-        tables["cin_child"].append(
-            {
-                "collection_year": year,
-                "la_child_id": la_child_id,
-                "upn": values.upn(upn_raw, where, "UPN"),
-                "upn_raw": upn_raw,
-                "former_upn": values.upn(ids.get("FormerUPN"), where, "FormerUPN"),
-                "upn_unknown": values.code(ids.get("UPNunknown"), UPN_UNKNOWN, where, "UPNunknown"),
-                "birth_date": values.date(ids.get("PersonBirthDate"), where, "PersonBirthDate"),
-                "expected_birth_date": values.date(
-                    ids.get("ExpectedPersonBirthDate"), where, "ExpectedPersonBirthDate"
-                ),
-                "sex": values.mapped(ids.get(sex_field), SEX_CODES, where, sex_field),
-                "ethnicity": traits.get("Ethnicity"),
-                "death_date": values.date(ids.get("PersonDeathDate"), where, "PersonDeathDate"),
-                "record": f"{path} (line {child.sourceline})",
-            }
-        )
-        added = 1
-        for block in trait_groups.get("Disabilities", []):
-            for item in block:
-                if _local(item.tag) != "Disability":
-                    continue
-                text = item.text.strip() if item.text else None
-                if not text:
-                    continue
-                at = f"{path}/ChildCharacteristics/Disabilities (line {item.sourceline})"
-                tables["cin_disability"].append(
-                    {
-                        "collection_year": year,
-                        "la_child_id": la_child_id,
-                        "disability": values.code(text, DISABILITY, at, "Disability"),
-                        "disability_raw": text,
-                    }
+
+    def _sex(self, rows: list[Row], locations: list[str]) -> list[object]:
+        """Sex from ``Sex`` (2024/25 on) or ``GenderCurrent``, either code set in either."""
+        out: list[object] = []
+        for row, location in zip(rows, locations, strict=True):
+            field = "Sex" if row.get("Sex") is not None else "GenderCurrent"
+            out.append(self.values.mapped(row.get(field), SEX_CODES, location, field))
+        return out
+
+    def _rc9(self, reasons: list[object], rows: list[Row], locations: list[str]) -> list[object]:
+        """RC9 was added in 2023 (DOMAIN.md §3): before then it is reported and nulled."""
+        if self.year is None or self.year >= RC9_FROM or "RC9" not in reasons:
+            return reasons
+        out = list(reasons)
+        for i, reason in enumerate(reasons):
+            if reason == "RC9":
+                raw = rows[i].get("ReasonForClosure")
+                self.values.add(
+                    locations[i], "ReasonForClosure", raw, f"code_not_valid_before_{RC9_FROM}"
                 )
-                added += 1
-        for seq, episode in enumerate(groups.get("CINdetails", []), start=1):
-            added += self._episode(episode, f"{path}/CINdetails[{seq}]", la_child_id, seq)
-        return added
+                out[i] = None
+        return out
 
-    def _closure_reason(self, raw: str | None, where: str) -> str | None:
-        reason = self.values.code(raw, CLOSURE_REASON, where, "ReasonForClosure")
-        if reason == "RC9" and self.year is not None and self.year < RC9_FROM:
-            self.values.add(where, "ReasonForClosure", raw, f"code_not_valid_before_{RC9_FROM}")
-            return None
-        return reason
 
-    def _episode(
-        self, episode: etree._Element, path: str, la_child_id: str | None, seq: int
-    ) -> int:
-        values, tables = self.values, self.tables
-        fields, groups = _fields(episode)
-        where = f"{path} (line {episode.sourceline})"
-        key: Row = {"collection_year": self.year, "la_child_id": la_child_id, "episode_seq": seq}
-        tables["cin_episode"].append(
-            key
-            | {
-                "referral_date": values.date(
-                    fields.get("CINreferralDate"), where, "CINreferralDate"
-                ),
-                "referral_source": values.code(
-                    fields.get("ReferralSource"), REFERRAL_SOURCE, where, "ReferralSource"
-                ),
-                "primary_need": values.code(
-                    fields.get("PrimaryNeedCode"), PRIMARY_NEED, where, "PrimaryNeedCode"
-                ),
-                "closure_date": values.date(fields.get("CINclosureDate"), where, "CINclosureDate"),
-                "closure_reason": self._closure_reason(fields.get("ReasonForClosure"), where),
-                "referral_nfa": values.flag(fields.get("ReferralNFA"), where, "ReferralNFA"),
-                "icpc_date": values.date(fields.get("DateOfInitialCPC"), where, "DateOfInitialCPC"),
-                "record": where,
-            }
-        )
-        added = 1
-        for n, item in enumerate(groups.get("Assessments", []), start=1):
-            at = f"{path}/Assessments[{n}] (line {item.sourceline})"
-            got, parts = _fields(item)
-            tables["cin_assessment"].append(
-                key
-                | {
-                    "assessment_seq": n,
-                    "start_date": values.date(
-                        got.get("AssessmentActualStartDate"), at, "AssessmentActualStartDate"
-                    ),
-                    "internal_review_date": values.date(
-                        got.get("AssessmentInternalReviewDate"), at, "AssessmentInternalReviewDate"
-                    ),
-                    "authorisation_date": values.date(
-                        got.get("AssessmentAuthorisationDate"), at, "AssessmentAuthorisationDate"
-                    ),
-                }
-            )
-            added += 1
-            for block in parts.get("FactorsIdentifiedAtAssessment", []):
-                for factor in block:
-                    text = factor.text.strip() if factor.text else None
-                    if _local(factor.tag) == "AssessmentFactors" and text:
-                        tables["cin_assessment_factor"].append(
-                            key | {"assessment_seq": n, "factor": text.upper()}
-                        )
-                        added += 1
-        for n, item in enumerate(groups.get("CINPlanDates", []), start=1):
-            at = f"{path}/CINPlanDates[{n}] (line {item.sourceline})"
-            got, _ = _fields(item)
-            tables["cin_plan"].append(
-                key
-                | {
-                    "start_date": values.date(got.get("CINPlanStartDate"), at, "CINPlanStartDate"),
-                    "end_date": values.date(got.get("CINPlanEndDate"), at, "CINPlanEndDate"),
-                }
-            )
-            added += 1
-        for n, item in enumerate(groups.get("Section47", []), start=1):
-            at = f"{path}/Section47[{n}] (line {item.sourceline})"
-            got, _ = _fields(item)
-            tables["cin_s47"].append(
-                key
-                | {
-                    "start_date": values.date(
-                        got.get("S47ActualStartDate"), at, "S47ActualStartDate"
-                    ),
-                    "icpc_target": values.date(got.get("InitialCPCtarget"), at, "InitialCPCtarget"),
-                    "icpc_date": values.date(got.get("DateOfInitialCPC"), at, "DateOfInitialCPC"),
-                    "icpc_not_required": values.flag(
-                        got.get("ICPCnotRequired"), at, "ICPCnotRequired"
-                    ),
-                }
-            )
-            added += 1
-        for n, item in enumerate(groups.get("ChildProtectionPlans", []), start=1):
-            at = f"{path}/ChildProtectionPlans[{n}] (line {item.sourceline})"
-            got, parts = _fields(item)
-            tables["cp_plan"].append(
-                key
-                | {
-                    "plan_seq": n,
-                    "start_date": values.date(got.get("CPPstartDate"), at, "CPPstartDate"),
-                    "end_date": values.date(got.get("CPPendDate"), at, "CPPendDate"),
-                    "initial_category": values.code(
-                        got.get("InitialCategoryOfAbuse"),
-                        ABUSE_CATEGORY,
-                        at,
-                        "InitialCategoryOfAbuse",
-                    ),
-                    "latest_category": values.code(
-                        got.get("LatestCategoryOfAbuse"),
-                        ABUSE_CATEGORY,
-                        at,
-                        "LatestCategoryOfAbuse",
-                    ),
-                    "previous_plans": values.integer(
-                        got.get("NumberOfPreviousCPP"), at, "NumberOfPreviousCPP"
-                    ),
-                }
-            )
-            added += 1
-            for block in parts.get("Reviews", []):
-                for review in block:
-                    text = review.text.strip() if review.text else None
-                    if _local(review.tag) == "CPPreviewDate" and text:
-                        tables["cp_review"].append(
-                            key
-                            | {
-                                "plan_seq": n,
-                                "review_date": values.date(text, at, "CPPreviewDate"),
-                            }
-                        )
-                        added += 1
-        for n, item in enumerate(groups.get("PreProceedingsandFGDM", []), start=1):
-            at = f"{path}/PreProceedingsandFGDM[{n}] (line {item.sourceline})"
-            got, _ = _fields(item)
-            tables["cin_pre_proceedings"].append(
-                key
-                | {
-                    "start_date": values.date(got.get("PPStartDate"), at, "PPStartDate"),
-                    "letter_before_proceedings_date": values.date(
-                        got.get("LBPSentDate"), at, "LBPSentDate"
-                    ),
-                    "fgdm_offered": values.flag(
-                        got.get("FGDMMeetingOffer"), at, "FGDMMeetingOffer"
-                    ),
-                    "fgdm_facilitated": values.flag(
-                        got.get("FGDMMeetingFac"), at, "FGDMMeetingFac"
-                    ),
-                    "initial_meeting_date": values.date(
-                        got.get("InitialPPMeetingDate"), at, "InitialPPMeetingDate"
-                    ),
-                    "review_meetings": values.integer(
-                        got.get("ReviewMeetingsCount"), at, "ReviewMeetingsCount"
-                    ),
-                    "step_decision_date": values.date(
-                        got.get("StepDecisionDate"), at, "StepDecisionDate"
-                    ),
-                    "outcome": got.get("PPOutcome"),
-                    "court_application_date": values.date(
-                        got.get("CourtAppDate"), at, "CourtAppDate"
-                    ),
-                    "letter_initial_cp_date": values.date(
-                        got.get("LetterInitCPDate"), at, "LetterInitCPDate"
-                    ),
-                }
-            )
-            added += 1
-        return added
+def _line(element: etree._Element) -> int:
+    line = element.sourceline
+    return line if isinstance(line, int) else 0
+
+
+def _code(allowed: frozenset[str], raw: str) -> str | None:
+    if raw in allowed:
+        return raw
+    code = raw.strip().upper()
+    return code if code in allowed else None

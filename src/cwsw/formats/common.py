@@ -10,10 +10,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from cwsw.formats.errors import Finding, FormatError, Severity
 from cwsw.linkage.upn import clean_upn, normalise_id
 
 Row = dict[str, Any]
+# A column is a list of Python values, or an Arrow array from a reading process.
+Columns = dict[str, Any]
 # Receives a batch of rows (``ReadResult.tables``) before the reader clears them.
 Sink = Callable[["ReadResult"], None]
 BATCH_ROWS = 50_000
@@ -38,17 +42,41 @@ class ReadResult:
     # What a newer file supersedes: the same dataset for the same period (default: format).
     dataset: str | None = None
     sink: Sink | None = None
+    # Batches a reader built column by column (table → column → values), for the sink.
+    columns: dict[str, list[Columns]] = field(default_factory=dict)
     flushed: dict[str, int] = field(default_factory=dict)
     _buffered: int = 0
 
     def rows(self, table: str) -> list[Row]:
         return self.tables.setdefault(table, [])
 
+    def add_columns(self, table: str, columns: Columns) -> None:
+        """A batch of ``table`` built column by column (all columns of one length).
+
+        With a sink it is handed over as columns (no row dicts are built); without one it
+        joins ``tables`` as rows, so small reads look the same whichever way they were built.
+        """
+        if self.sink is None:
+            names = list(columns)
+            lists = [v.to_pylist() if isinstance(v, pa.Array) else v for v in columns.values()]
+            self.rows(table).extend(
+                dict(zip(names, values, strict=True)) for values in zip(*lists, strict=True)
+            )
+            return
+        self.rows(table)  # the table is known, even when this batch is empty
+        self.columns.setdefault(table, []).append(columns)
+        self._buffered += _length(columns)
+
     @property
     def counts(self) -> dict[str, int]:
         """Rows read per canonical table, flushed or not."""
         names = list(self.flushed) + [t for t in self.tables if t not in self.flushed]
-        return {t: self.flushed.get(t, 0) + len(self.tables.get(t, ())) for t in names}
+        return {
+            t: self.flushed.get(t, 0)
+            + len(self.tables.get(t, ()))
+            + sum(_length(c) for c in self.columns.get(t, ()))
+            for t in names
+        }
 
     def maybe_flush(self, added: int = 1) -> None:
         """Called by readers as they add rows: hands a full batch to the sink."""
@@ -62,9 +90,15 @@ class ReadResult:
             return
         self.sink(self)
         for table, rows in self.tables.items():
-            self.flushed[table] = self.flushed.get(table, 0) + len(rows)
+            batches = self.columns.pop(table, [])
+            read = len(rows) + sum(_length(c) for c in batches)
+            self.flushed[table] = self.flushed.get(table, 0) + read
             rows.clear()
         self._buffered = 0
+
+
+def _length(columns: Columns) -> int:
+    return len(next(iter(columns.values()), ()))
 
 
 class Collector:
@@ -74,6 +108,9 @@ class Collector:
         self.file = file
         # Usually the ReadResult's own list, so findings are never copied or lost.
         self.findings: list[Finding] = findings if findings is not None else []
+        # Parsed dates by (style, raw text): a return holds a few thousand distinct dates in
+        # millions of values, so each is parsed once (a large part of a national file's cost).
+        self._dates: dict[tuple[str, str], date | None] = {}
 
     def add(
         self,
@@ -85,10 +122,34 @@ class Collector:
     ) -> None:
         self.findings.append(Finding(str(self.file), location, field, value, rule, severity))
 
+    def column(
+        self,
+        raws: list[str | None],
+        locations: list[str],
+        field: str,
+        convert: Callable[[str], Any],
+        rule: str,
+    ) -> list[Any]:
+        """A column's raw values converted, each distinct value once (national files repeat
+        a few thousand dates and codes millions of times); a value that ``convert`` turns
+        into None is nulled and reported with its location under ``rule``.
+        """
+        mapping = {raw: convert(raw) for raw in set(raws) if raw is not None}
+        out = [None if raw is None else mapping[raw] for raw in raws]
+        if None in mapping.values():
+            for raw, value, location in zip(raws, out, locations, strict=True):
+                if value is None and raw is not None:
+                    self.add(location, field, raw, rule)
+        return out
+
     def date(self, raw: str | None, location: str, field: str, style: str = "iso") -> date | None:
         if raw is None:
             return None
-        parsed = parse_date(raw, style)
+        key = (style, raw)
+        try:
+            parsed = self._dates[key]
+        except KeyError:
+            parsed = self._dates[key] = parse_date(raw, style)
         if parsed is None:
             self.add(location, field, raw, "invalid_date")
         return parsed
@@ -98,6 +159,8 @@ class Collector:
     ) -> str | None:
         if raw is None:
             return None
+        if raw in allowed:  # the common case: already clean
+            return raw
         code = raw.strip().upper()
         if code in allowed:
             return code
@@ -118,7 +181,7 @@ class Collector:
         """Yes/no fields arrive as 0/1 and as true/false (DOMAIN.md §3)."""
         if raw is None:
             return None
-        value = _FLAGS.get(raw.strip().lower())
+        value = parse_flag(raw)
         if value is None:
             self.add(location, field, raw, "invalid_flag")
         return value
@@ -127,14 +190,10 @@ class Collector:
         """Counts written by spreadsheets and pandas as ``136.0`` are whole numbers."""
         if raw is None:
             return None
-        try:
-            number = float(raw)
-        except ValueError:
-            number = float("nan")
-        if number != number or not number.is_integer():
+        number = parse_integer(raw)
+        if number is None:
             self.add(location, field, raw, "invalid_integer")
-            return None
-        return int(number)
+        return number
 
     def decimal(self, raw: str | None, location: str, field: str) -> float | None:
         if raw is None:
@@ -168,6 +227,23 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 # The school census's flattened extracts write ``2020-Apr-25 00:00:00``.
 _CENSUS = re.compile(r"^(\d{4})-([A-Za-z]{3})-(\d{1,2})(?: 00:00:00)?$")
+
+
+def parse_flag(raw: str) -> bool | None:
+    """Yes/no as 0/1 or true/false (DOMAIN.md §3), or None."""
+    value = _FLAGS.get(raw)
+    return _FLAGS.get(raw.strip().lower()) if value is None else value
+
+
+def parse_integer(raw: str) -> int | None:
+    """A whole number, also as a spreadsheet's ``136.0``, or None."""
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    if number != number or not number.is_integer():
+        return None
+    return int(number)
 
 
 def parse_date(raw: str, style: str = "iso") -> date | None:

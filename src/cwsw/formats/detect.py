@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from cwsw.formats import attainment, school_census, ssda903
+from cwsw.formats import attainment, attendance, school_census, ssda903
 from cwsw.formats.cin_census import read_cin_census, root_element
 from cwsw.formats.common import CsvSource, ReadResult, Sink
 from cwsw.formats.errors import FormatError
@@ -38,6 +38,8 @@ def _by_header(path: Path) -> Detected | None:
         return Detected("person_extract", read_person_extract)
     if {"laestab", "urn", "phase"} <= columns:
         return Detected("establishments", read_establishments)
+    if {"upn", "date", "session", "code"} <= columns:
+        return Detected(attendance.FORMAT, attendance.read_attendance)
     return None
 
 
@@ -68,6 +70,8 @@ def detect(path: Path) -> Detected | None:
         return Detected("person_extract", read_person_extract)
     if stem == "establishments":
         return Detected("establishments", read_establishments)
+    if attendance.is_attendance_file(path):
+        return Detected(attendance.FORMAT, attendance.read_attendance)
     if attainment.FILE_NAME.match(stem):
         stage = stem[:3]
         return Detected(stage, attainment.read_ks2 if stage == "ks2" else attainment.read_ks4)

@@ -15,10 +15,11 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 
 from cwsw.formats.cin_census import root_element
-from cwsw.formats.common import ReadResult, Row
+from cwsw.formats.common import Columns, ReadResult, Row
 from cwsw.formats.detect import Detected, detect, read_file
 from cwsw.formats.errors import Finding, FormatError
 from cwsw.warehouse.connection import Warehouse
@@ -82,15 +83,34 @@ def expand(paths: Iterable[Path | str]) -> list[tuple[Path, bool]]:
 
 
 def to_arrow(table: str, rows: list[Row], load_id: int) -> pa.Table:
-    """Rows of a canonical table as Arrow, typed by the warehouse schema."""
+    """Rows of a canonical table as Arrow, typed by the warehouse schema.
+
+    ``from_pylist`` converts in C; a key a row lacks becomes null.
+    """
     schema = arrow_schema(table)
-    columns = [
-        pa.array([load_id] * len(rows), type=column.type)
-        if column.name == "load_id"
-        else pa.array([row.get(column.name) for row in rows], type=column.type)
-        for column in schema
-    ]
-    return pa.Table.from_arrays(columns, schema=schema)
+    position = schema.get_field_index("load_id")
+    data = pa.Table.from_pylist(rows, schema=schema.remove(position))
+    load_ids = pa.array(np.full(len(rows), load_id, dtype=np.int32), type=pa.int32())
+    return data.add_column(position, schema.field(position), load_ids)
+
+
+def columns_to_arrow(table: str, columns: Columns, load_id: int) -> pa.Table:
+    """A reader's columnar batch as Arrow, typed by the warehouse schema; absent columns null."""
+    schema = arrow_schema(table)
+    length = len(next(iter(columns.values()), ()))
+    arrays = []
+    for column in schema:
+        if column.name == "load_id":
+            arrays.append(pa.array(np.full(length, load_id, dtype=np.int32), type=pa.int32()))
+        elif column.name in columns:
+            values = columns[column.name]
+            if isinstance(values, pa.Array):
+                arrays.append(values.cast(column.type))
+            else:
+                arrays.append(pa.array(values, type=column.type))
+        else:
+            arrays.append(pa.nulls(length, type=column.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def findings_arrow(findings: list[Finding], load_id: int) -> pa.Table:
@@ -272,6 +292,8 @@ def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected)
             for table, rows in batch.tables.items():
                 if rows:
                     warehouse.insert_arrow(table, to_arrow(table, rows, load_id))
+                for columns in batch.columns.get(table, ()):
+                    warehouse.insert_arrow(table, columns_to_arrow(table, columns, load_id))
 
         read = read_file(path, sink=sink, detected=detected)
         _skipped_if_empty(read, digest)

@@ -249,6 +249,24 @@ TABLES: dict[str, Columns] = {
     | {"start_date": "DATE", "category": "VARCHAR", "sessions": "INTEGER"},
     "pupil_fsm": _CENSUS_KEY | {"start_date": "DATE", "end_date": "DATE"},
     "pupil_sen_need": _CENSUS_KEY | {"sen_type_rank": "INTEGER", "sen_type": "VARCHAR"},
+    # Daily / weekly attendance (issue 3, data contracts §2.5): one row per pupil session.
+    "pupil_attendance_session": {
+        "load_id": "INTEGER",
+        "upn": "VARCHAR",
+        "upn_raw": "VARCHAR",
+        "laestab": "VARCHAR",
+        "urn": "VARCHAR",
+        "session_date": "DATE",
+        "session": "VARCHAR",  # AM / PM
+        "attendance_code": "VARCHAR",
+        "absence_type": "VARCHAR",  # as pupil_absence: school_census.absence_type
+        "cin": "BOOLEAN",
+        "cp": "BOOLEAN",
+        "cla": "BOOLEAN",
+        "fsm": "BOOLEAN",
+        "sen_provision": "VARCHAR",  # N / K / E
+        "record": "VARCHAR",  # "row N", as the load_finding location
+    },
     # §3 keeps a failing raw value in *_raw: results with an invalid UPN keep it in upn_raw.
     "ks2_result": {
         "load_id": "INTEGER",

@@ -1,0 +1,123 @@
+"""Reading a CIN census in several processes gives what one process reads, exactly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from cwsw.formats.cin_census import read_cin_census
+from cwsw.formats.errors import FormatError
+from cwsw.warehouse.connection import Warehouse
+from cwsw.warehouse.load import ingest
+
+CIN_FILES = [
+    "fake_CIN_data.xml",
+    "BAR_cin_2022.xml",
+    "CIN2rows.xml",
+    "CIN_Census_2021.xml",
+    "CIN_Census_2024.xml",
+    "CIN_Census_2026.xml",
+]
+
+
+def _sorted_rows(rows: list[dict[str, object]]) -> list[str]:
+    return sorted(repr(sorted(row.items())) for row in rows)
+
+
+@pytest.mark.parametrize("name", CIN_FILES)
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_read_the_same_rows_and_findings(fixtures: Path, name: str, workers: int) -> None:
+    path = fixtures / "cin-census" / name
+    one = read_cin_census(path, workers=1)
+    many = read_cin_census(path, workers=workers)
+    assert one.period == many.period
+    assert set(one.tables) == set(many.tables)
+    for table, rows in one.tables.items():
+        assert _sorted_rows(rows) == _sorted_rows(many.tables[table]), table
+    # The same findings in the same (document) order.
+    assert one.findings == many.findings
+    assert one.counts == many.counts
+
+
+def _with_duplicates(fixtures: Path, target: Path) -> Path:
+    """fake_CIN_data.xml with child 2's LAchildID given to children 5 and 6 (other shares)."""
+    tree = etree.parse(str(fixtures / "cin-census/fake_CIN_data.xml"))
+    ids = tree.findall("Children/Child/ChildIdentifiers/LAchildID")
+    ids[4].text = ids[5].text = ids[1].text
+    ids[7].text = None  # and child 8 has none
+    tree.write(str(target), xml_declaration=True, encoding="utf-8")
+    return target
+
+
+def test_duplicates_across_workers_are_found_in_document_order(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    path = _with_duplicates(fixtures, tmp_path / "cin_census_2022.xml")
+    for workers in (1, 2):
+        result = read_cin_census(path, workers=workers)
+        found = [
+            (f.rule, f.location.split("/")[0])
+            for f in result.findings
+            if f.rule in ("duplicate_child_id", "missing_child_id")
+        ]
+        assert found == [
+            ("duplicate_child_id", "Child[5]"),
+            ("duplicate_child_id", "Child[6]"),
+            ("missing_child_id", "Child[8]"),
+        ], workers
+
+
+def test_a_fault_met_by_workers_is_one_located_format_error(tmp_path: Path, fixtures: Path) -> None:
+    text = (fixtures / "cin-census/fake_CIN_data.xml").read_text(encoding="utf-8")
+    path = tmp_path / "cin_census_2022.xml"
+    path.write_text(text[: len(text) // 2], encoding="utf-8")  # truncated mid-file
+    with pytest.raises(FormatError) as one:
+        read_cin_census(path, workers=1)
+    with pytest.raises(FormatError) as many:
+        read_cin_census(path, workers=2)
+    assert str(one.value) == str(many.value)
+    assert "not well-formed XML" in str(many.value) and one.value.line is not None
+
+
+def test_a_parallel_load_equals_a_single_load(fixtures: Path, tmp_path: Path) -> None:
+    path = _with_duplicates(fixtures, tmp_path / "cin_census_2022.xml")
+    states = []
+    for workers in ("1", "2"):
+        warehouse_path = tmp_path / f"w{workers}.duckdb"
+        env = {"CWSW_INGEST_WORKERS": workers}
+        code = (
+            "import sys; from cwsw.warehouse.connection import Warehouse; "
+            "from cwsw.warehouse.load import ingest\n"
+            "with Warehouse.open(sys.argv[1]) as w: ingest(w, [sys.argv[2]])"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code, str(warehouse_path), str(path)],
+            check=True,
+            env=os.environ | env,
+        )
+        with Warehouse.open(warehouse_path, read_only=True) as warehouse:
+            state = {}
+            for table in ("cin_child", "cin_episode", "cin_disability", "load_finding"):
+                columns = "* EXCLUDE (load_id)"
+                state[table] = sorted(
+                    map(repr, warehouse.execute(f"SELECT {columns} FROM {table}"))
+                )
+            states.append(state)
+    assert states[0] == states[1]
+    assert len(states[0]["cin_child"]) == 332
+
+
+def test_the_loader_takes_arrow_batches_from_workers(
+    fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CWSW_INGEST_WORKERS", "2")
+    with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
+        (result,) = ingest(warehouse, [fixtures / "cin-census/CIN_Census_2024.xml"])
+        assert result.status == "loaded"
+        rows = warehouse.execute("SELECT count(*) FROM cin_child")[0][0]
+        assert rows == result.rows["cin_child"] > 0
