@@ -121,3 +121,70 @@ def test_the_loader_takes_arrow_batches_from_workers(
         assert result.status == "loaded"
         rows = warehouse.execute("SELECT count(*) FROM cin_child")[0][0]
         assert rows == result.rows["cin_child"] > 0
+
+
+def _variant(fixtures: Path, tmp_path: Path, change: str) -> Path:
+    """fake_CIN_data.xml changed: a fault or a layout a part boundary must survive."""
+    text = (fixtures / "cin-census/fake_CIN_data.xml").read_text(encoding="utf-8")
+    starts = [i for i in range(len(text)) if text.startswith("<Child>", i)]
+    if change == "fault-early":  # a broken element in the first part
+        at = text.index("<UPN>", starts[20])
+        text = text[:at] + "<UPN>1<UPN>" + text[at + 5 :]
+    elif change == "fault-late":  # a broken element in the last part
+        at = text.index("<UPN>", starts[300])
+        text = text[:at] + "<UPN a=>" + text[at + 5 :]
+    elif change == "comments":  # comments, one holding a child, between children
+        for n in (250, 170, 90):
+            text = text[: starts[n]] + "<!-- <Child></Child> -->\n    " + text[starts[n] :]
+    elif change == "namespace":  # a default namespace: tags read as {uri}Child
+        text = text.replace("<Message>", '<Message xmlns="http://www.example.org/cin">', 1)
+    elif change == "one-line":  # no line breaks at all between elements
+        text = "".join(line.strip() for line in text.splitlines())
+    path = tmp_path / "cin_census_2022.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "change", ["fault-early", "fault-late", "comments", "namespace", "one-line"]
+)
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parts_read_what_one_process_reads(
+    fixtures: Path, tmp_path: Path, change: str, workers: int
+) -> None:
+    path = _variant(fixtures, tmp_path, change)
+
+    def outcome(count: int) -> object:
+        try:
+            result = read_cin_census(path, workers=count)
+        except FormatError as error:
+            return ("error", str(error), error.line)
+        tables = {t: _sorted_rows(rows) for t, rows in result.tables.items()}
+        return ("read", tables, result.findings, result.period)
+
+    one = outcome(1)
+    assert outcome(workers) == one
+    if change.startswith("fault"):
+        assert one[0] == "error"
+    else:
+        assert one[0] == "read" and len(one[1]["cin_child"]) == 332  # type: ignore[index]
+
+
+@pytest.mark.parametrize("change", ["comments", "fault-late"])
+def test_the_loader_rolls_back_and_rereads_when_parts_disagree(
+    fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A commented-out child misleads the count; a fault is located by one process."""
+    path = _variant(fixtures, tmp_path, change)
+    one = read_cin_census(path, workers=1) if change == "comments" else None
+    monkeypatch.setenv("CWSW_INGEST_WORKERS", "2")
+    with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
+        (result,) = ingest(warehouse, [path])
+        children = warehouse.execute("SELECT count(*) FROM cin_child")[0][0]
+    if one is None:
+        assert result.status == "failed" and "not well-formed XML" in (result.message or "")
+        assert children == 0
+    else:
+        assert result.status == "loaded"
+        assert children == len(one.tables["cin_child"]) == 332
+        assert result.findings == one.findings

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cwsw.linkage.upn import check_letter, clean_upn, is_valid_upn, normalise_id
 
@@ -45,3 +47,19 @@ def test_invalid_upns_are_cleaned_to_none(raw: str) -> None:
 
 def test_lower_case_and_spaces_are_cleaned_to_a_valid_upn() -> None:
     assert clean_upn(" b801200005001") == "B801200005001"
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=11, max_size=11),
+    st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+)
+def test_the_fast_validity_check_agrees_with_check_letter(
+    digits: str, last: str, letter: str
+) -> None:
+    body = digits + last
+    try:
+        expected = check_letter(body) == letter
+    except ValueError:  # I, O or S in position 13
+        expected = False
+    assert is_valid_upn(letter + body) is expected

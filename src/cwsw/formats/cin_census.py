@@ -17,6 +17,8 @@ in ``upn_raw``).
 from __future__ import annotations
 
 import ctypes
+import dataclasses
+import itertools
 import os
 import pickle
 import re
@@ -129,10 +131,16 @@ def read_cin_census(
             path, f"root element is <{root}>, a CIN census starts with <Message>", root_line
         )
     count = _worker_count(path) if workers is None else workers
-    if count > 1:
-        summary = _read_in_parallel(path, result, count)
+    parts = _split(path, count) if count > 1 else []
+    if len(parts) > 1:
+        try:
+            summary = _read_in_parallel(path, result, parts)
+        except RereadInOneProcess:
+            if sink is not None:
+                raise  # the caller rolls back what the sink took, then reads again
+            return read_cin_census(path, workers=1)
     else:
-        summary = _read_share(path, values, result, 0, 1)
+        summary = _read_part(path, values, result, None)
     if summary.year is None:
         raise FormatError(
             path,
@@ -173,6 +181,12 @@ def _worker_count(path: Path) -> int:
     return min(MAX_WORKERS, os.cpu_count() or 1) if size >= PARALLEL_FROM_BYTES else 1
 
 
+class RereadInOneProcess(Exception):
+    """The parts of a file read in parallel did not fit together (a misleading cut, or a fault
+    to be located as one process meets it): whatever they handed to a sink must be rolled
+    back, and the file read again with ``workers=1``."""
+
+
 @dataclass
 class _Summary:
     """What one pass learnt besides rows: the header's year and each child's LAchildID."""
@@ -184,22 +198,151 @@ class _Summary:
     ids: list[tuple[int, str | None, int]] = field(default_factory=list)
 
 
-def _read_share(
-    path: Path, values: Collector, result: ReadResult, share: int, shares: int
-) -> _Summary:
-    """Read every ``shares``-th child, starting at child ``share + 1``, into ``result``."""
-    reader = _Reader(path, values, result, share, shares)
+@dataclass(frozen=True)
+class _Part:
+    """A run of whole children for one reading process: the bytes before the first child
+    (declaration, root, header), then ``start``–``end``, then the bytes after the last child
+    (closing tags), which together are a well-formed document.
+    """
+
+    head: int  # offset of the first child: bytes [0, head) are the prolog and header
+    start: int
+    end: int
+    tail: int  # offset just after the last child's end tag
+    children_before: int  # children in the file before ``start``
+    lines_before: int  # line breaks between ``head`` and ``start``
+
+
+class _PartFile:
+    """A read-only file-like view of a ``_Part``'s three byte ranges, in order."""
+
+    def __init__(self, path: Path, part: _Part) -> None:
+        self._handle = path.open("rb")
+        size = path.stat().st_size
+        self._ranges = [(0, part.head), (part.start, part.end), (part.tail, size)]
+
+    def read(self, size: int = -1) -> bytes:
+        while self._ranges:
+            start, end = self._ranges[0]
+            if start >= end:
+                self._ranges.pop(0)
+                continue
+            want = end - start if size < 0 else min(size, end - start)
+            self._handle.seek(start)
+            data = self._handle.read(want)
+            if not data:
+                self._ranges.pop(0)
+                continue
+            self._ranges[0] = (start + len(data), end)
+            return data
+        return b""
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _read_part(path: Path, values: Collector, result: ReadResult, part: _Part | None) -> _Summary:
+    """Read the whole file, or one ``_Part`` of it, into ``result``."""
+    offset = 0 if part is None else part.lines_before
+    reader = _Reader(path, values, result, 0 if part is None else part.children_before, offset)
+    handle: _PartFile | BinaryIO = path.open("rb") if part is None else _PartFile(path, part)
     try:
-        with path.open("rb") as handle:
-            reader.parse(handle)
+        reader.parse(handle)
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else None
         raise FormatError(path, f"not well-formed XML: {error.msg}", line) from None
     except OSError as error:
         raise FormatError(path, f"cannot read the file: {error}") from None
+    finally:
+        handle.close()
     if reader.year is not None:
         reader.convert()
     return reader.summary
+
+
+# A child's start tag, unprefixed (a file with prefixed elements is read in one process).
+_CHILD_START = re.compile(rb"<Child[\s>]")
+_CHILD_END = b"</Child>"
+_CHUNK = 16 * 2**20
+
+
+def _split(path: Path, parts: int) -> list[_Part]:
+    """Cut the file into ``parts`` runs of whole children, or [] to read it in one process.
+
+    A cut goes where a ``<Child>`` start tag directly follows a ``</Child>`` end tag. The
+    children and line breaks before each cut are counted from the bytes (two passes over all
+    but the last part, read in chunks: memory stays small). A comment or CDATA section holding
+    such tags could mislead the count or the cut; the parts then disagree
+    (``RereadInOneProcess``) and the file is read again in one process, so what is read never
+    depends on the cut.
+    """
+    with path.open("rb") as handle:
+        size = path.stat().st_size
+        window = handle.read(_WINDOW)
+        first = _CHILD_START.search(window)  # the prolog and header are small
+        handle.seek(max(0, size - _WINDOW))
+        last = handle.read(_WINDOW).rfind(_CHILD_END)  # and so are the closing tags
+        if first is None or last < 0:
+            return []
+        head, tail = first.start(), max(0, size - _WINDOW) + last + len(_CHILD_END)
+        cuts = [head]
+        for k in range(1, parts):
+            target = max(head + (tail - head) * k // parts, cuts[-1] + 1)
+            cut = _next_cut(handle, target, tail)
+            if cut is None:
+                break
+            cuts.append(cut)
+        if len(cuts) < 2:
+            return []
+        cuts.append(tail)
+        found: list[_Part] = []
+        children = lines = 0
+        for n, (start, end) in enumerate(itertools.pairwise(cuts)):
+            found.append(_Part(head, start, end, tail, children, lines))
+            if n < len(cuts) - 2:  # what the parts after this one need to know
+                more_children, more_lines = _count(handle, start, end)
+                children, lines = children + more_children, lines + more_lines
+        return found
+
+
+_WINDOW = 1 << 20
+
+
+def _next_cut(handle: BinaryIO, start: int, stop: int) -> int | None:
+    """The first child start tag at or after ``start`` that directly follows an end tag."""
+    position = start
+    while position < stop:
+        handle.seek(max(0, position - 256))
+        window = handle.read(_WINDOW + 256)
+        offset = max(0, position - 256)
+        for match in _CHILD_START.finditer(window, position - offset):
+            at = offset + match.start()
+            if at >= stop:
+                return None
+            if window[max(0, match.start() - 256) : match.start()].rstrip().endswith(_CHILD_END):
+                return at
+        position = offset + len(window) - 16  # tags across the window's edge: look again
+        if not window:
+            return None
+    return None
+
+
+def _count(handle: BinaryIO, start: int, end: int) -> tuple[int, int]:
+    """Child end tags and line breaks in bytes ``start``–``end``, read in chunks."""
+    children = lines = 0
+    handle.seek(start)
+    position, carry = start, b""
+    while position < end:
+        chunk = handle.read(min(_CHUNK, end - position))
+        if not chunk:
+            break
+        lines += chunk.count(b"\n")
+        # ``carry`` (shorter than the tag) holds no whole tag: this counts each tag once,
+        # including one that runs across the edge of two chunks.
+        children += (carry + chunk).count(_CHILD_END)
+        carry = chunk[1 - len(_CHILD_END) :]
+        position += len(chunk)
+    return children, lines
 
 
 def _check_child_ids(values: Collector, ids: list[tuple[int, str | None, int]]) -> None:
@@ -215,29 +358,23 @@ def _check_child_ids(values: Collector, ids: list[tuple[int, str | None, int]]) 
             seen.add(la_child_id)
 
 
-def _read_in_parallel(path: Path, result: ReadResult, workers: int) -> _Summary:
-    """Worker processes parse the file side by side, each its share of children; this
-    process hands their batches to the sink as they come, so memory stays bounded and a
-    failure anywhere leaves the loader to roll everything back.
+def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Summary:
+    """Worker processes parse the parts side by side; this process hands their batches to
+    the sink as they come, so memory stays bounded and a failure anywhere leaves the loader
+    to roll everything back.
 
     Workers are plain ``python -m`` subprocesses speaking pickle over their stdout (not
     ``multiprocessing``, whose spawn re-imports the caller's main script).
     """
-    inbox: Queue[tuple[Any, ...]] = Queue(maxsize=2 * workers)
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cwsw.formats.cin_census_worker",
-                str(path),
-                str(n),
-                str(workers),
-            ],
-            stdout=subprocess.PIPE,
+    inbox: Queue[tuple[Any, ...]] = Queue(maxsize=2 * len(parts))
+    module = "cwsw.formats.cin_census_worker"
+    processes = []
+    for part in parts:
+        numbers = [str(n) for n in dataclasses.astuple(part)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, str(path), *numbers], stdout=subprocess.PIPE
         )
-        for n in range(workers)
-    ]
+        processes.append(process)
     threads = [
         threading.Thread(target=_relay, args=(process, inbox), daemon=True) for process in processes
     ]
@@ -245,9 +382,10 @@ def _read_in_parallel(path: Path, result: ReadResult, workers: int) -> _Summary:
         thread.start()
     summary = _Summary()
     findings: list[Finding] = []
+    errors: list[tuple[str, str]] = []
     try:
         finished = 0
-        while finished < workers:
+        while finished < len(parts):
             message = inbox.get()
             kind = message[0]
             if kind == "batch":
@@ -262,8 +400,9 @@ def _read_in_parallel(path: Path, result: ReadResult, workers: int) -> _Summary:
                 summary.year, summary.year_text = done.year, done.year_text
                 summary.year_line = done.year_line
                 summary.ids.extend(done.ids)
-            elif kind == "error":  # every worker meets the same fault; report the first
-                raise FormatError(path, message[1], message[2])
+            elif kind == "error":
+                finished += 1
+                errors.append(("error", message[1]))
             else:
                 raise RuntimeError(f"{path}: a reading process stopped (exit code {message[1]})")
     finally:
@@ -273,6 +412,12 @@ def _read_in_parallel(path: Path, result: ReadResult, workers: int) -> _Summary:
             process.wait()
             if process.stdout is not None:
                 process.stdout.close()
+    if errors:
+        # A fault: located exactly as one process meets it, by reading in one process.
+        raise RereadInOneProcess(f"{path}: {errors[0][1]}")
+    read = sorted(entry[0] for entry in summary.ids)
+    if read != list(range(1, len(read) + 1)):
+        raise RereadInOneProcess(f"{path}: the parts did not cover every child once")
     result.findings.extend(findings)
     return summary
 
@@ -302,8 +447,8 @@ def _document_order(finding: Finding) -> int:
     return int(match[1]) if match else 0
 
 
-def work(path: str, share: int, shares: int, out: BinaryIO) -> None:
-    """One reading process: its share of children, sent as pickled Arrow column batches."""
+def work(path: str, part: _Part, out: BinaryIO) -> None:
+    """One reading process: its part of the file, sent as pickled Arrow column batches."""
     _die_with_parent()
     file = Path(path)
 
@@ -323,10 +468,10 @@ def work(path: str, share: int, shares: int, out: BinaryIO) -> None:
     result = ReadResult(file=file, format=FORMAT, period=None, sink=sink)
     values = Collector(file, result.findings)
     try:
-        summary = _read_share(file, values, result, share, shares)
+        summary = _read_part(file, values, result, part)
         result.flush()
     except FormatError as error:
-        send(("error", error.message, error.line))
+        send(("error", error.message))
         return
     send(("done", summary))
 
@@ -437,15 +582,14 @@ ITEM_KEYS = {
 SPECS: dict[str, Spec] = {"cin_child": CHILD, "cin_episode": EPISODE} | {
     table: spec for table, _, spec in MODULES.values()
 }
-# Groups that hold a child's own leaves, and the episode group.
-CHILD_GROUPS = frozenset(["ChildIdentifiers", "ChildCharacteristics"])
+# The episode group.
 EPISODE_GROUP = "CINdetails"
 # Leaf element → the table whose current row it belongs to. DateOfInitialCPC is the one leaf
 # in two groups (CINdetails and Section47): its parent decides.
 SHARED_LEAF = "DateOfInitialCPC"
-LEAF_TABLE: dict[str, str] = {
-    leaf: table for table, spec in SPECS.items() for _, leaf, _ in spec if leaf != SHARED_LEAF
-} | {"LAchildID": "cin_child", "Sex": "cin_child", "GenderCurrent": "cin_child"}
+# The leaves of a child's own groups, and of an episode (but the shared one).
+CHILD_LEAVES = frozenset(leaf for _, leaf, _ in CHILD) | {"LAchildID", "Sex", "GenderCurrent"}
+EPISODE_LEAVES = frozenset(leaf for _, leaf, _ in EPISODE if leaf != SHARED_LEAF)
 # Rows of a child are buffered raw, then converted a batch at a time, column by column.
 BATCH_CHILDREN = 5_000
 
@@ -460,14 +604,14 @@ class _Reader:
     """
 
     def __init__(
-        self, path: Path, values: Collector, result: ReadResult, share: int, shares: int
+        self, path: Path, values: Collector, result: ReadResult, children: int, lines: int
     ) -> None:
         self.path = path
         self.values = values
         self.result = result
-        self.share, self.shares = share, shares
         self.summary = _Summary()
-        self.children = 0
+        self.children = children  # before the first one this reader sees (another part's)
+        self.lines = lines  # added to a child's lines: the line breaks of earlier parts
         # table → raw rows (leaf name → trimmed text, plus keys and ``_at``, its location)
         self.raw: dict[str, list[Row]] = {name: [] for name in TABLES}
         self.buffered_children = 0
@@ -478,7 +622,7 @@ class _Reader:
             "upn": clean_upn,
         }
 
-    def parse(self, handle: BinaryIO) -> None:
+    def parse(self, handle: BinaryIO | _PartFile) -> None:
         tags = ("{*}Child", "{*}Year")
         events = etree.iterparse(
             handle, events=("end",), tag=tags, remove_comments=True, remove_pis=True
@@ -493,9 +637,8 @@ class _Reader:
             if tag != "Child":
                 _strip_namespaces(element)
             self.children += 1
-            if self.shares == 1 or (self.children - 1) % self.shares == self.share:
-                self._child(element)
-                self.buffered_children += 1
+            self._child(element)
+            self.buffered_children += 1
             # Free the parsed child and its predecessors: constant memory.
             element.clear(keep_tail=False)
             parent = element.getparent()
@@ -519,38 +662,38 @@ class _Reader:
             summary.year = int(text)
 
     def _child(self, child: etree._Element) -> None:
-        """Walk one Child in document order into raw rows."""
+        """Walk one Child in document order into raw rows.
+
+        ``filling`` maps each leaf name to the row it belongs in now: the child's own leaves
+        to the child's row, an episode's to the open episode, a module's to the open module.
+        A leaf outside any open group of its kind has no entry and is passed over.
+        """
         number = self.children
         path = f"Child[{number}]"
-        raw, leaf_table, modules, items = self.raw, LEAF_TABLE, MODULES, ITEMS
-        row: Row = {"_at": f"{path} (line {child.sourceline})", "_ids_at": None}
+        raw, modules, items = self.raw, MODULES, ITEMS
+        lines = self.lines
+        row: Row = {"_at": f"{path} (line {_line(child) + lines})", "_ids_at": None}
         mine = [row]  # this child's rows, to be given its LAchildID at the end
+        child_leaves = dict.fromkeys(CHILD_LEAVES, row)
+        filling: dict[str, Row] = child_leaves
         open_rows: dict[str, Row] = {"cin_child": row}
         episode: Row | None = None
         episodes = 0
         counts: dict[str, int] = {}
-        ids_line = _line(child)
+        ids_line = _line(child) + lines
         for element in child.iterdescendants():
             tag = element.tag
-            table = leaf_table.get(tag)
-            if table is not None:
+            target = filling.get(tag)
+            if target is not None:
                 # (a leaf name holding elements has only blank text: it reads as absent)
-                target = open_rows.get(table)
-                if target is not None and tag not in target:
-                    text = element.text
-                    target[tag] = (text.strip() or None) if text is not None else None
-            elif tag == SHARED_LEAF:
-                parent = element.getparent()
-                in_episode = parent is not None and parent.tag == EPISODE_GROUP
-                target = open_rows.get("cin_episode" if in_episode else "cin_s47")
-                if target is not None and tag not in target:
+                if tag not in target:
                     text = element.text
                     target[tag] = (text.strip() or None) if text is not None else None
             elif tag == EPISODE_GROUP:
                 if not len(element):
                     continue
                 episodes += 1
-                at = f"{path}/CINdetails[{episodes}] (line {element.sourceline})"
+                at = f"{path}/CINdetails[{episodes}] (line {_line(element) + lines})"
                 episode = {
                     "episode_seq": episodes,
                     "_at": at,
@@ -559,19 +702,23 @@ class _Reader:
                 raw["cin_episode"].append(episode)
                 mine.append(episode)
                 open_rows = {"cin_child": row, "cin_episode": episode}
+                filling = child_leaves | dict.fromkeys(EPISODE_LEAVES, episode)
                 counts = {}
             elif tag in modules:
                 if episode is None or not len(element):
                     continue
-                table, seq_column, _ = modules[tag]
+                table, seq_column, spec = modules[tag]
                 n = counts[tag] = counts.get(tag, 0) + 1
-                at = f"{episode['_path']}/{tag}[{n}] (line {element.sourceline})"
+                at = f"{episode['_path']}/{tag}[{n}] (line {_line(element) + lines})"
                 module: Row = {"episode_seq": episodes, "_at": at}
                 if seq_column is not None:
                     module[seq_column] = n
                 raw[table].append(module)
                 mine.append(module)
                 open_rows[table] = module
+                for _, leaf, _ in spec:
+                    if leaf != SHARED_LEAF:
+                        filling[leaf] = module
             elif tag in items:
                 group, table, _, _, parent_table = items[tag]
                 owner = open_rows.get(parent_table)
@@ -585,13 +732,21 @@ class _Reader:
                 item = {key: owner[key] for key in ITEM_KEYS[parent_table]}
                 item[tag] = text
                 if parent_table == "cin_child":
-                    item["_at"] = f"{path}/ChildCharacteristics/{group} (line {element.sourceline})"
+                    line = _line(element) + lines
+                    item["_at"] = f"{path}/ChildCharacteristics/{group} (line {line})"
                 else:
                     item["_at"] = owner["_at"]
                 raw[table].append(item)
                 mine.append(item)
+            elif tag == SHARED_LEAF:  # in CINdetails and in Section47: the parent decides
+                parent = element.getparent()
+                in_episode = parent is not None and parent.tag == EPISODE_GROUP
+                target = open_rows.get("cin_episode" if in_episode else "cin_s47")
+                if target is not None and tag not in target:
+                    text = element.text
+                    target[tag] = (text.strip() or None) if text is not None else None
             elif tag == "ChildIdentifiers" and row["_ids_at"] is None:
-                ids_line = _line(element)
+                ids_line = _line(element) + lines
                 row["_ids_at"] = f"{path}/ChildIdentifiers (line {ids_line})"
         if row["_ids_at"] is None:
             row["_ids_at"] = f"{path}/ChildIdentifiers (line {ids_line})"

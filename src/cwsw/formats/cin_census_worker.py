@@ -1,12 +1,14 @@
-"""A CIN census reading process: ``python -m cwsw.formats.cin_census_worker FILE SHARE SHARES``.
+"""A CIN census reading process, started by ``cin_census.read_cin_census`` for a large file:
+``python -m cwsw.formats.cin_census_worker FILE HEAD START END TAIL CHILDREN LINES``.
 
-Started by ``cin_census.read_cin_census`` for a large file; writes pickled messages (column
-batches, findings, the summary) to stdout for the parent to load.
+Reads its part of the file and writes pickled messages (column batches, findings, a summary)
+to stdout for the parent to load.
 """
 
 import sys
 
-from cwsw.formats.cin_census import work
+from cwsw.formats.cin_census import _Part, work
 
 if __name__ == "__main__":
-    work(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.stdout.buffer)
+    numbers = [int(arg) for arg in sys.argv[2:]]
+    work(sys.argv[1], _Part(*numbers), sys.stdout.buffer)

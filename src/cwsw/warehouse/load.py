@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
-from cwsw.formats.cin_census import root_element
+from cwsw.formats.cin_census import RereadInOneProcess, root_element
 from cwsw.formats.common import Columns, ReadResult, Row
 from cwsw.formats.detect import Detected, detect, read_file
 from cwsw.formats.errors import Finding, FormatError
@@ -166,6 +166,12 @@ def _unreadable(path: Path, named: bool, digest: str) -> LoadResult | Detected:
     return detected
 
 
+def _one_process(detected: Detected) -> Detected:
+    """The same reader told to read in this process only (see ``RereadInOneProcess``)."""
+    assert detected.reader is not None
+    return replace(detected, reader=partial(detected.reader, workers=1))
+
+
 def _check_tables(path: Path, tables: Iterable[str]) -> None:
     unknown = set(tables) - set(TABLES)
     if unknown:  # a reader bug, not a user error: fail loudly
@@ -208,7 +214,11 @@ def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list
             continue
         try:
             # The sink drops each batch once counted: checking a large file uses little memory.
-            read = read_file(path, sink=partial(_drop_batch, path), detected=detected)
+            sink = partial(_drop_batch, path)
+            try:
+                read = read_file(path, sink=sink, detected=detected)
+            except RereadInOneProcess:
+                read = read_file(path, sink=sink, detected=_one_process(detected))
             _skipped_if_empty(read, digest)
         except FormatError as error:
             results.append(_failed(path, digest, error))
@@ -363,7 +373,10 @@ def ingest(
             results.append(detected)
             continue
         try:
-            results.append(load_file(warehouse, path, digest, detected))
+            try:
+                results.append(load_file(warehouse, path, digest, detected))
+            except RereadInOneProcess:  # rolled back: read it again in this process alone
+                results.append(load_file(warehouse, path, digest, _one_process(detected)))
         except FormatError as error:
             results.append(_failed(path, digest, error))
         except _Skipped as skipped:
