@@ -390,7 +390,7 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Su
             kind = message[0]
             if kind == "batch":
                 _, batch, found = message
-                findings.extend(found)
+                findings.extend(map(Finding._make, found))
                 for table, columns in batch.items():
                     result.add_columns(table, columns)
                 result.flush()
@@ -462,7 +462,7 @@ def work(path: str, part: _Part, out: BinaryIO) -> None:
             for table, batches in batch.columns.items()
             for columns in batches
         }
-        send(("batch", tables, list(batch.findings)))
+        send(("batch", tables, [tuple(f) for f in batch.findings]))  # tuples pickle fastest
         batch.findings.clear()
 
     result = ReadResult(file=file, format=FORMAT, period=None, sink=sink)

@@ -106,6 +106,7 @@ class Collector:
 
     def __init__(self, file: Path, findings: list[Finding] | None = None) -> None:
         self.file = file
+        self._file = str(file)
         # Usually the ReadResult's own list, so findings are never copied or lost.
         self.findings: list[Finding] = findings if findings is not None else []
         # Parsed dates by (style, raw text): a return holds a few thousand distinct dates in
@@ -120,7 +121,7 @@ class Collector:
         rule: str,
         severity: Severity = "value",
     ) -> None:
-        self.findings.append(Finding(str(self.file), location, field, value, rule, severity))
+        self.findings.append(Finding(self._file, location, field, value, rule, severity))
 
     def column(
         self,

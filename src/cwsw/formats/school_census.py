@@ -8,12 +8,27 @@ for an enrolment in every term (data contracts §1).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from cwsw.formats.common import Collector, CsvSource, ReadResult, Row, Sink, clean_text
+from cwsw.formats.common import (
+    BATCH_ROWS,
+    MAX_LINE,
+    Collector,
+    CsvSource,
+    ReadResult,
+    Sink,
+)
 from cwsw.formats.errors import FormatError
+from cwsw.linkage.upn import clean_upn
 
 FORMAT = "school_census"
 TERMS = ("autumn", "spring", "summer")
@@ -136,10 +151,198 @@ def absence_type(code: str | None) -> str | None:
     return _ABSENCE_TYPES.get(code.strip().upper())
 
 
+# Distinct values each column's parse cache keeps: dates, counts and codes repeat heavily, and
+# the bound keeps memory fixed whatever a file holds.
+MAX_CACHED = 1 << 16
+Cells = tuple[str, ...]
+
+
+class _Where:
+    """The row being read, for the findings of the value caches."""
+
+    __slots__ = ("number",)
+
+    def __init__(self) -> None:
+        self.number = 0
+
+
+class _Parsed(dict[str, Any]):
+    """One column's parsed values by raw cell, each distinct value parsed once.
+
+    A national file holds millions of dates and counts but only thousands of distinct ones.
+    ``parse`` is a ``Collector`` method, so the rules are those of every reader; a value it
+    rejects is reported at its row (``where``) each time it occurs and never cached.
+    """
+
+    def __init__(self, parse: Callable[[str, str, str], Any], field: str, where: _Where) -> None:
+        super().__init__()
+        self._parse = parse
+        self._field = field
+        self._where = where
+
+    def __missing__(self, cell: str) -> Any:
+        text = cell.strip()
+        value = self._parse(text, f"row {self._where.number}", self._field) if text else None
+        if (value is not None or not text) and len(self) < MAX_CACHED:
+            self[cell] = value
+        return value
+
+
+class _Cells(CsvSource):
+    """``CsvSource`` yielding only the raw cells of the columns a table needs.
+
+    The same rules (BOM, UTF-8, line length, blank rows skipped, a row with more fields than
+    the header fatal, names matched case-insensitively, the last of two equal names winning,
+    located errors) without building a dict of every column of every row: at national scale
+    that was most of the cost. Each record comes as (row number, cells) in the order of
+    ``columns``; a cell is untrimmed, and ``""`` for a column the file lacks or a short row
+    does not reach. Of alternative names (a tuple) the first present is read.
+    """
+
+    def cells(self, columns: Sequence[str | tuple[str, ...]]) -> Iterator[tuple[int, Cells]]:
+        start = 1
+        try:
+            with self.path.open("rb") as handle:
+                reader = csv.reader(_lines(self.path, handle))
+                try:
+                    header = next(reader)
+                except StopIteration:
+                    raise FormatError(self.path, "the file is empty: no header row") from None
+                names = [name.replace("\ufeff", "").strip().lower() for name in header]
+                self._check_header(names)
+                width = len(names)
+                position = {name: index for index, name in enumerate(names)}  # last wins
+                chosen = [_first_present(wanted, position) for wanted in columns]
+                # A column the file lacks reads the empty cell appended after the last.
+                indices = [width if name is None else position[name] for name in chosen]
+                pick = _picker(indices)
+                start = reader.line_num + 1
+                for record in reader:
+                    if len(record) == width and record[0].strip():  # the common case
+                        record.append("")
+                        yield start, pick(record)
+                    elif any(cell.strip() for cell in record):
+                        if any(cell.strip() for cell in record[width:]):
+                            raise FormatError(
+                                self.path,
+                                f"{len(record)} fields where the header has {width}",
+                                start,
+                            )
+                        # As in CsvSource: a name the row does not reach is absent.
+                        values = dict(zip(names, record, strict=False))
+                        yield (
+                            start,
+                            tuple("" if name is None else values.get(name, "") for name in chosen),
+                        )
+                    start = reader.line_num + 1
+        except csv.Error as error:
+            raise FormatError(self.path, f"not readable as CSV: {error}", start) from None
+
+
+# Bytes read at a time: less than MAX_LINE, so no line of a block can reach MAX_LINE.
+BLOCK = 1 << 18
+
+
+def _lines(path: Path, handle: BinaryIO) -> Iterator[str]:
+    """The lines of a binary file as text, under the rules of ``common._bounded_lines``.
+
+    That generator decodes and checks each line in Python: at national scale (a hundred
+    million lines a year) a large share of the cost. Here whole lines are read a block at a
+    time, each block decoded at once and split on line feeds only (as ``readline``) by
+    ``io.StringIO``, in C. A block that does not decode, or that a line of ``MAX_LINE`` bytes
+    could reach, is read again from its start line by line with ``_bounded_lines``'s checks,
+    so that the error (or the long-line quirk) is that of the same line, with the same message.
+    """
+    return chain.from_iterable(_blocks(path, handle))
+
+
+def _blocks(path: Path, handle: BinaryIO) -> Iterator[Iterator[str]]:
+    number = 0  # lines before the block
+    offset = 0  # bytes before the block
+    carry = b""  # the start of a line that the last read ended in
+    while True:
+        chunk = handle.read(BLOCK)
+        data = carry + chunk if carry else chunk
+        if len(data) >= MAX_LINE:  # a line may reach MAX_LINE: the exact checks decide
+            yield _checked_lines(path, handle, offset, number)
+            return
+        if chunk:
+            end = data.rfind(b"\n") + 1
+            if end == 0:  # no end of line yet
+                carry = data
+                continue
+            block, carry = data[:end], data[end:]
+        elif data:  # the last line, with no end of line
+            block, carry = data, b""
+        else:
+            return
+        try:
+            text = block.decode("utf-8-sig" if number == 0 else "utf-8")
+        except UnicodeDecodeError:
+            yield _checked_lines(path, handle, offset, number)
+            return
+        yield io.StringIO(text)
+        number += block.count(b"\n")
+        offset += len(block)
+
+
+def _checked_lines(path: Path, handle: BinaryIO, offset: int, number: int) -> Iterator[str]:
+    """``common._bounded_lines`` from byte ``offset``, the lines numbered after ``number``."""
+    handle.seek(offset)
+    while True:
+        line = handle.readline(MAX_LINE)
+        if not line:
+            return
+        number += 1
+        if len(line) >= MAX_LINE and not line.endswith((b"\n", b"\r")):
+            raise FormatError(path, f"line longer than {MAX_LINE:,} bytes: not a CSV", number)
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise FormatError(
+                path, f"not UTF-8 text ({error.reason} at byte {error.start + 1})", number
+            ) from None
+        yield text
+
+
+def _first_present(wanted: str | tuple[str, ...], position: dict[str, int]) -> str | None:
+    """The first of the names that the header has (None if none: an absent column)."""
+    options = (wanted,) if isinstance(wanted, str) else wanted
+    return next((name.lower() for name in options if name.lower() in position), None)
+
+
+def _picker(indices: list[int]) -> Callable[[list[str]], Cells]:
+    if len(indices) == 1:
+        (index,) = indices
+        return lambda record: (record[index],)
+    return itemgetter(*indices)
+
+
+class _AbsenceCodes(dict[str, tuple[str | None, str | None]]):
+    """(code, absence type) by raw cell; an unknown code is reported at each of its rows."""
+
+    def __init__(self, values: Collector, where: _Where) -> None:
+        super().__init__()
+        self._values = values
+        self._where = where
+
+    def __missing__(self, cell: str) -> tuple[str | None, str | None]:
+        code = cell.strip() or None
+        kind = absence_type(code)
+        if code is not None and kind is None:
+            location = f"row {self._where.number}"
+            self._values.add(location, "attendancereason", code, "unknown_attendance_code")
+        elif len(self) < MAX_CACHED:
+            self[cell] = (code, kind)
+        return code, kind
+
+
 def read_school_census(path: Path | str, sink: Sink | None = None) -> ReadResult:
     """Read one flattened school census table into its canonical table.
 
-    A table cwsw does not use yet comes back with no rows and an information message.
+    A table cwsw does not use yet comes back with no rows and an information message. Rows go
+    to ``sink`` in batches as they are read, so a national file (millions of pupils) is read
+    in bounded memory.
     """
     path = Path(path)
     named = parse_file_name(path)
@@ -158,110 +361,236 @@ def read_school_census(path: Path | str, sink: Sink | None = None) -> ReadResult
             )
             return result
         raise FormatError(path, f"unknown school census table {named.table!r}")
-    values = Collector(path, result.findings)
     id_column = ON_ROLL_ID if kind.on_roll else OFF_ROLL_ID
-    rows = result.rows(kind.canonical)
+    table = _Table(path, named.census_term, kind, id_column, result)
     if kind.canonical == "pupil_enrolment":
-        required: tuple[str | tuple[str, ...], ...] = (id_column, "NativeId", "upn", "dob", "sex")
+        table.enrolments()
     elif kind.canonical == "pupil_absence":
-        required = (id_column, "NativeId", SESSIONS, "attendancereason")
+        table.absences()
     elif kind.canonical == "pupil_exclusion":
-        required = (id_column, "NativeId", "startdate", "category", "sessions")
+        table.exclusions()
     elif kind.canonical == "pupil_sen_need":
-        required = (id_column, "NativeId", "sentype")
+        table.sen_needs()
     else:
-        required = (id_column, "NativeId", "fsmstartdate", "fsmenddate")
-    for row in CsvSource(path, required).rows():
-        where = row.location
-        enrolment_id = clean_text(row.get(id_column.lower()))
-        if enrolment_id is None:
-            values.add(where, id_column, None, "missing_enrolment_id", "record")
-        key: Row = {
-            "census_term": named.census_term,
-            "laestab": clean_text(row.get("nativeid")),
-            "enrolment_id": enrolment_id,
-        }
-        if kind.canonical == "pupil_enrolment":
-            upn_raw = row.get("upn")
-            rows.append(
-                key
-                | {
-                    "on_roll": kind.on_roll,
-                    "upn": values.upn(upn_raw, where, "upn"),
+        table.fsm_periods()
+    result.flush()
+    return result
+
+
+class _Table:
+    """The reading of one file into its canonical table, row by row.
+
+    Each row's findings come in the order of its fields; the key fields (term, LAESTAB,
+    enrolment) lead every row.
+    """
+
+    def __init__(
+        self, path: Path, term: str, kind: _Kind, id_column: str, result: ReadResult
+    ) -> None:
+        self.path = path
+        self.term = term
+        self.kind = kind
+        self.id_column = id_column
+        self.result = result
+        self.values = Collector(path, result.findings)
+        self.where = _Where()
+        self.rows = result.rows(kind.canonical)
+        self._census_date = partial(self.values.date, style="census")
+
+    def _records(
+        self, required: tuple[str | tuple[str, ...], ...], *optional: str
+    ) -> Iterator[Cells]:
+        """The cells of the required columns then the optional ones, row by row.
+
+        Also keeps ``where`` on the row, reports a missing enrolment ID and hands full batches
+        to the sink.
+        """
+        where = self.where
+        values = self.values
+        id_column = self.id_column
+        maybe_flush = self.result.maybe_flush
+        pending = 0
+        for number, cells in _Cells(self.path, required).cells(required + optional):
+            where.number = number
+            if not cells[0].strip():
+                values.add(f"row {number}", id_column, None, "missing_enrolment_id", "record")
+            yield cells
+            pending += 1
+            if pending == BATCH_ROWS:
+                maybe_flush(pending)
+                pending = 0
+        maybe_flush(pending)
+
+    def _dates(self, field: str) -> _Parsed:
+        return _Parsed(self._census_date, field, self.where)
+
+    def _integers(self, field: str) -> _Parsed:
+        return _Parsed(self.values.integer, field, self.where)
+
+    def _mapped(self, mapping: dict[str, str], field: str) -> _Parsed:
+        mapped = self.values.mapped
+        return _Parsed(lambda raw, at, name: mapped(raw, mapping, at, name), field, self.where)
+
+    def _upn(self, raw: str | None, field: str) -> str | None:
+        if raw is None:
+            return None
+        upn = clean_upn(raw)
+        if upn is None:
+            self.values.add(f"row {self.where.number}", field, raw, "invalid_upn")
+        return upn
+
+    def enrolments(self) -> None:
+        dob, entry, leaving = map(self._dates, ("dob", "entrydate", "leavingdate"))
+        sex = self._mapped(SEX_CODES, "sex")
+        possible, ht2_possible, authorised, unauthorised = map(
+            self._integers,
+            (
+                "termlysessionspossible",
+                "summerhalfterm2sessionspossible",
+                "termlysessionsauthorised",
+                "termlysessionsunauthorised",
+            ),
+        )
+        on_roll = self.kind.on_roll
+        term = self.term
+        append = self.rows.append
+        upn_of = self._upn
+        required = (self.id_column, "NativeId", "upn", "dob", "sex")
+        for (
+            enrolment,
+            laestab,
+            upn_cell,
+            c_dob,
+            c_sex,
+            former,
+            forename,
+            surname,
+            ethnicity,
+            nc_actual,
+            nc_leaving,
+            enrol_status,
+            sen,
+            c_entry,
+            c_leaving,
+            c_possible,
+            c_ht2,
+            c_authorised,
+            c_unauthorised,
+        ) in self._records(
+            required,
+            "formerupn",
+            "forename",
+            "surname",
+            "ethnicity",
+            "ncyearactual",
+            "ncyearleaving",
+            "enrolstatus",
+            "senprovision",
+            "entrydate",
+            "leavingdate",
+            "termlysessionspossible",
+            "summerhalfterm2sessionspossible",
+            "termlysessionsauthorised",
+            "termlysessionsunauthorised",
+        ):
+            upn_raw = upn_cell.strip() or None
+            upn = upn_of(upn_raw, "upn")
+            former_upn = upn_of(former.strip() or None, "formerupn")
+            append(
+                {
+                    "census_term": term,
+                    "laestab": laestab.strip() or None,
+                    "enrolment_id": enrolment.strip() or None,
+                    "on_roll": on_roll,
+                    "upn": upn,
                     "upn_raw": upn_raw,
-                    "former_upn": values.upn(row.get("formerupn"), where, "formerupn"),
-                    "forename": clean_text(row.get("forename")),
-                    "surname": clean_text(row.get("surname")),
-                    "birth_date": values.date(row.get("dob"), where, "dob", "census"),
-                    "sex": values.mapped(row.get("sex"), SEX_CODES, where, "sex"),
-                    "ethnicity": clean_text(row.get("ethnicity")),
-                    "nc_year": clean_text(row.get("ncyearactual") or row.get("ncyearleaving")),
-                    "enrol_status": clean_text(row.get("enrolstatus")),
-                    "sen_provision": clean_text(row.get("senprovision")),
-                    "entry_date": values.date(row.get("entrydate"), where, "entrydate", "census"),
-                    "leaving_date": values.date(
-                        row.get("leavingdate"), where, "leavingdate", "census"
-                    ),
-                    "sessions_possible": values.integer(
-                        row.get("termlysessionspossible"), where, "termlysessionspossible"
-                    ),
-                    "summer_ht2_sessions_possible": values.integer(
-                        row.get("summerhalfterm2sessionspossible"),
-                        where,
-                        "summerhalfterm2sessionspossible",
-                    ),
+                    "former_upn": former_upn,
+                    "forename": forename.strip() or None,
+                    "surname": surname.strip() or None,
+                    "birth_date": dob[c_dob],
+                    "sex": sex[c_sex],
+                    "ethnicity": ethnicity.strip() or None,
+                    "nc_year": nc_actual.strip() or nc_leaving.strip() or None,
+                    "enrol_status": enrol_status.strip() or None,
+                    "sen_provision": sen.strip() or None,
+                    "entry_date": entry[c_entry],
+                    "leaving_date": leaving[c_leaving],
+                    "sessions_possible": possible[c_possible],
+                    "summer_ht2_sessions_possible": ht2_possible[c_ht2],
                     # The totals the census carried until 2024 (absent from 2025 on).
-                    "sessions_authorised": values.integer(
-                        row.get("termlysessionsauthorised"), where, "termlysessionsauthorised"
-                    ),
-                    "sessions_unauthorised": values.integer(
-                        row.get("termlysessionsunauthorised"), where, "termlysessionsunauthorised"
-                    ),
+                    "sessions_authorised": authorised[c_authorised],
+                    "sessions_unauthorised": unauthorised[c_unauthorised],
                 }
             )
-        elif kind.canonical == "pupil_absence":
-            code = clean_text(row.get("attendancereason"))
-            kind_of = absence_type(code)
-            if code is not None and kind_of is None:
-                values.add(where, "attendancereason", code, "unknown_attendance_code")
-            rows.append(
-                key
-                | {
-                    "block": kind.block,
+
+    def absences(self) -> None:
+        codes = _AbsenceCodes(self.values, self.where)
+        sessions = self._integers("sessions")
+        term = self.term
+        block = self.kind.block
+        append = self.rows.append
+        required = (self.id_column, "NativeId", SESSIONS, "attendancereason")
+        for enrolment, laestab, c_sessions, c_code in self._records(required):
+            code, kind_of = codes[c_code]
+            append(
+                {
+                    "census_term": term,
+                    "laestab": laestab.strip() or None,
+                    "enrolment_id": enrolment.strip() or None,
+                    "block": block,
                     "attendance_code": code,
-                    "sessions": values.integer(row.get(*SESSIONS), where, "sessions"),
+                    "sessions": sessions[c_sessions],
                     "absence_type": kind_of,
                 }
             )
-        elif kind.canonical == "pupil_exclusion":
-            rows.append(
-                key
-                | {
-                    "start_date": values.date(row.get("startdate"), where, "startdate", "census"),
-                    "category": values.mapped(
-                        row.get("category"), EXCLUSION_CATEGORY, where, "category"
-                    ),
-                    "sessions": values.integer(row.get("sessions"), where, "sessions"),
+
+    def exclusions(self) -> None:
+        start = self._dates("startdate")
+        category = self._mapped(EXCLUSION_CATEGORY, "category")
+        sessions = self._integers("sessions")
+        term = self.term
+        append = self.rows.append
+        required = (self.id_column, "NativeId", "startdate", "category", "sessions")
+        for enrolment, laestab, c_start, c_category, c_sessions in self._records(required):
+            append(
+                {
+                    "census_term": term,
+                    "laestab": laestab.strip() or None,
+                    "enrolment_id": enrolment.strip() or None,
+                    "start_date": start[c_start],
+                    "category": category[c_category],
+                    "sessions": sessions[c_sessions],
                 }
             )
-        elif kind.canonical == "pupil_sen_need":
-            rows.append(
-                key
-                | {
-                    "sen_type_rank": values.integer(row.get("sentyperank"), where, "sentyperank"),
-                    "sen_type": clean_text(row.get("sentype")),
+
+    def sen_needs(self) -> None:
+        rank = self._integers("sentyperank")
+        term = self.term
+        append = self.rows.append
+        required = (self.id_column, "NativeId", "sentype")
+        for enrolment, laestab, sen_type, c_rank in self._records(required, "sentyperank"):
+            append(
+                {
+                    "census_term": term,
+                    "laestab": laestab.strip() or None,
+                    "enrolment_id": enrolment.strip() or None,
+                    "sen_type_rank": rank[c_rank],
+                    "sen_type": sen_type.strip() or None,
                 }
             )
-        else:
-            rows.append(
-                key
-                | {
-                    "start_date": values.date(
-                        row.get("fsmstartdate"), where, "fsmstartdate", "census"
-                    ),
-                    "end_date": values.date(row.get("fsmenddate"), where, "fsmenddate", "census"),
+
+    def fsm_periods(self) -> None:
+        start, end = map(self._dates, ("fsmstartdate", "fsmenddate"))
+        term = self.term
+        append = self.rows.append
+        required = (self.id_column, "NativeId", "fsmstartdate", "fsmenddate")
+        for enrolment, laestab, c_start, c_end in self._records(required):
+            append(
+                {
+                    "census_term": term,
+                    "laestab": laestab.strip() or None,
+                    "enrolment_id": enrolment.strip() or None,
+                    "start_date": start[c_start],
+                    "end_date": end[c_end],
                 }
             )
-        result.maybe_flush()
-    result.flush()
-    return result

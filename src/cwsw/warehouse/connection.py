@@ -73,7 +73,9 @@ class Warehouse:
         if table.num_rows == 0:
             return 0
         view = f"_incoming_{uuid4().hex}"
-        self._connection.register(view, table)
+        # Through a reader, DuckDB copies the rows into the transaction: a registered Table's
+        # buffers were kept alive to the COMMIT, holding a whole national file in memory.
+        self._connection.register(view, table.to_reader())
         try:
             self._connection.execute(f'INSERT INTO "{table_name}" BY NAME SELECT * FROM "{view}"')
         finally:
