@@ -295,13 +295,13 @@ def child_id(raw: str | None) -> str | None:
 MAX_LINE = 1 << 20
 
 
-def _bounded_lines(path: Path, handle: Any) -> Iterator[str]:
-    """The lines of a binary handle as text, one at a time.
+def bounded_lines(path: Path, handle: Any, number: int = 0) -> Iterator[str]:
+    """The lines of a binary handle as text, one at a time, from its current position (the
+    lines before it being ``number``).
 
     Each line is decoded on its own so that a byte that is not UTF-8 is reported on its line,
     and a line longer than ``MAX_LINE`` is refused before it is held whole.
     """
-    number = 0
     while True:
         line = handle.readline(MAX_LINE)
         if not line:
@@ -349,7 +349,7 @@ class CsvSource:
         start = 1
         try:
             with self.path.open("rb") as handle:
-                reader = csv.reader(_bounded_lines(self.path, handle))
+                reader = csv.reader(bounded_lines(self.path, handle))
                 try:
                     header = next(reader)
                 except StopIteration:
@@ -378,7 +378,7 @@ class CsvSource:
     def header(self) -> list[str]:
         try:
             with self.path.open("rb") as handle:
-                first = next(csv.reader(_bounded_lines(self.path, handle)), [])
+                first = next(csv.reader(bounded_lines(self.path, handle)), [])
         except (csv.Error, FormatError):
             return []
         return [name.replace("\ufeff", "").strip().lower() for name in first]

@@ -26,6 +26,7 @@ from cwsw.formats.common import (
     CsvSource,
     ReadResult,
     Sink,
+    bounded_lines,
 )
 from cwsw.formats.errors import FormatError
 from cwsw.linkage.upn import clean_upn
@@ -244,13 +245,13 @@ BLOCK = 1 << 18
 
 
 def _lines(path: Path, handle: BinaryIO) -> Iterator[str]:
-    """The lines of a binary file as text, under the rules of ``common._bounded_lines``.
+    """The lines of a binary file as text, under the rules of ``common.bounded_lines``.
 
     That generator decodes and checks each line in Python: at national scale (a hundred
     million lines a year) a large share of the cost. Here whole lines are read a block at a
     time, each block decoded at once and split on line feeds only (as ``readline``) by
     ``io.StringIO``, in C. A block that does not decode, or that a line of ``MAX_LINE`` bytes
-    could reach, is read again from its start line by line with ``_bounded_lines``'s checks,
+    could reach, is read again from its start line by line with ``bounded_lines``'s checks,
     so that the error (or the long-line quirk) is that of the same line, with the same message.
     """
     return chain.from_iterable(_blocks(path, handle))
@@ -287,22 +288,9 @@ def _blocks(path: Path, handle: BinaryIO) -> Iterator[Iterator[str]]:
 
 
 def _checked_lines(path: Path, handle: BinaryIO, offset: int, number: int) -> Iterator[str]:
-    """``common._bounded_lines`` from byte ``offset``, the lines numbered after ``number``."""
+    """``common.bounded_lines`` from byte ``offset``, the lines numbered after ``number``."""
     handle.seek(offset)
-    while True:
-        line = handle.readline(MAX_LINE)
-        if not line:
-            return
-        number += 1
-        if len(line) >= MAX_LINE and not line.endswith((b"\n", b"\r")):
-            raise FormatError(path, f"line longer than {MAX_LINE:,} bytes: not a CSV", number)
-        try:
-            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            raise FormatError(
-                path, f"not UTF-8 text ({error.reason} at byte {error.start + 1})", number
-            ) from None
-        yield text
+    return bounded_lines(path, handle, number)
 
 
 def _first_present(wanted: str | tuple[str, ...], position: dict[str, int]) -> str | None:
