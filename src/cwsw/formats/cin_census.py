@@ -147,8 +147,8 @@ def read_cin_census(
             f"no valid Header/CollectionDetails/Year (found {summary.year_text!r})",
             summary.year_line,
         )
-    # Findings in document order, however many processes read the file.
-    result.findings.sort(key=_document_order)
+    # Findings are in document order, however many processes read the file: each batch's are
+    # sorted as it is converted, and parts are read in file order.
     _check_child_ids(values, summary.ids)
     result.flush()
     year_text = str(summary.year)
@@ -366,7 +366,7 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Su
     Workers are plain ``python -m`` subprocesses speaking pickle over their stdout (not
     ``multiprocessing``, whose spawn re-imports the caller's main script).
     """
-    inbox: Queue[tuple[Any, ...]] = Queue(maxsize=2 * len(parts))
+    inbox: Queue[tuple[int, tuple[Any, ...]]] = Queue(maxsize=2 * len(parts))
     module = "cwsw.formats.cin_census_worker"
     processes = []
     for part in parts:
@@ -376,21 +376,22 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Su
         )
         processes.append(process)
     threads = [
-        threading.Thread(target=_relay, args=(process, inbox), daemon=True) for process in processes
+        threading.Thread(target=_relay, args=(index, process, inbox), daemon=True)
+        for index, process in enumerate(processes)
     ]
     for thread in threads:
         thread.start()
     summary = _Summary()
-    findings: list[Finding] = []
+    findings: list[list[Finding]] = [[] for _ in parts]  # each part's, in its order
     errors: list[tuple[str, str]] = []
     try:
         finished = 0
         while finished < len(parts):
-            message = inbox.get()
+            index, message = inbox.get()
             kind = message[0]
             if kind == "batch":
                 _, batch, found = message
-                findings.extend(map(Finding._make, found))
+                findings[index].extend(map(Finding._make, found))
                 for table, columns in batch.items():
                     result.add_columns(table, columns)
                 result.flush()
@@ -418,11 +419,14 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Su
     read = sorted(entry[0] for entry in summary.ids)
     if read != list(range(1, len(read) + 1)):
         raise RereadInOneProcess(f"{path}: the parts did not cover every child once")
-    result.findings.extend(findings)
+    for found in findings:
+        result.findings.extend(found)
     return summary
 
 
-def _relay(process: subprocess.Popen[bytes], inbox: Queue[tuple[Any, ...]]) -> None:
+def _relay(
+    index: int, process: subprocess.Popen[bytes], inbox: Queue[tuple[int, tuple[Any, ...]]]
+) -> None:
     """Pass one worker's messages on; a worker that ends without "done" is reported."""
     assert process.stdout is not None
     last = ""
@@ -430,21 +434,23 @@ def _relay(process: subprocess.Popen[bytes], inbox: Queue[tuple[Any, ...]]) -> N
         while True:
             message = pickle.load(process.stdout)
             last = message[0]
-            inbox.put(message)
+            inbox.put((index, message))
             if last in ("done", "error"):
                 return
     except (EOFError, OSError, pickle.UnpicklingError):
         pass
     if last not in ("done", "error"):
-        inbox.put(("stopped", process.wait()))
-
-
-_CHILD_NUMBER = re.compile(r"^Child\[(\d+)\]")
+        inbox.put((index, ("stopped", process.wait())))
 
 
 def _document_order(finding: Finding) -> int:
-    match = _CHILD_NUMBER.match(finding.location)
-    return int(match[1]) if match else 0
+    """The number of the child a finding is in (``Child[n]/...``), 0 outside any child."""
+    location = finding.location
+    if location.startswith("Child["):
+        end = location.find("]")
+        if end > 6 and location[6:end].isdigit():
+            return int(location[6:end])
+    return 0
 
 
 def work(path: str, part: _Part, out: BinaryIO) -> None:
@@ -758,7 +764,12 @@ class _Reader:
         raw["cin_child"].append(row)
 
     def convert(self) -> None:
-        """Convert the buffered raw rows, a column at a time, and hand them to the result."""
+        """Convert the buffered raw rows, a column at a time, and hand them to the result.
+
+        The batch's findings, found column by column, are put in document order.
+        """
+        findings = self.values.findings
+        first = len(findings)
         for table in TABLES:
             rows = self.raw[table]
             columns = self._columns(table, rows) if rows else {}
@@ -766,6 +777,8 @@ class _Reader:
                 self.result.add_columns(table, columns)
             self.raw[table] = []
         self.buffered_children = 0
+        if len(findings) - first > 1:
+            findings[first:] = sorted(findings[first:], key=_document_order)
 
     def _columns(self, table: str, rows: list[Row]) -> Columns:
         n = len(rows)
