@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cwsw.settings import Settings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"
 
@@ -22,6 +24,19 @@ def fixtures_dir() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip(f"the public fixtures folder {SHARED_FIXTURES} is absent")
     return SHARED_FIXTURES
+
+
+def linkage_settings(home: Path) -> Settings:
+    """The settings, with the linkage decisions and model kept under ``home``."""
+    from dataclasses import replace
+
+    from cwsw.settings import get_settings
+
+    return replace(
+        get_settings(),
+        linkage_decisions_path=home / "linkage_decisions.sqlite3",
+        linkage_model_path=home / "linkage_model.json",
+    )
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,7 @@ def built_la(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltLA]:
     with Warehouse.open(warehouse_path) as warehouse:
         results = load.ingest(warehouse, [data_dir])
         assert not [r for r in results if r.status == "failed"]
-        pipeline.link(warehouse)
+        pipeline.link(warehouse, linkage_settings(home))
         pipeline.build(warehouse)
         report_path = pipeline.report(warehouse, home / "reports", threshold=5)
     yield BuiltLA(data_dir, home, warehouse_path, report_path)

@@ -165,14 +165,166 @@ def ingest(
         raise typer.Exit(code=1)
 
 
-@app.command()
-def link() -> None:
-    """Link social care children to pupils."""
+link_app = typer.Typer(
+    help="Link social care children to pupils; review the uncertain pairs.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(link_app, name="link")
+
+
+def _print_link_report(report: dict[str, object]) -> None:
+    """The linkage quality report as tables (aggregates only: no names, dates or UPNs)."""
+    summary = Table("measure", "value", title="Linkage")
+    summary.add_row("children", f"{report['children']:,}")
+    summary.add_row("linked to a pupil", f"{report['linked']:,}")
+    for name, section in (("matched by", "by_method"), ("band", "bands")):
+        values = report[section]
+        assert isinstance(values, dict)
+        for key, count in values.items():
+            summary.add_row(f"{name} {key}", f"{count:,}")
+    reasons = report["unmatched_reasons"]
+    assert isinstance(reasons, dict)
+    for reason, count in reasons.items():
+        summary.add_row(f"not linked: {reason}", f"{count:,}")
+    if "review_queue" in report:
+        summary.add_row("pairs awaiting review", f"{report['review_queue']:,}")
+    accuracy = report.get("accuracy")
+    if isinstance(accuracy, dict):
+        for key in ("precision", "recall", "f1"):
+            summary.add_row(f"{key} against truth", f"{accuracy[key]:.4f}")
+        summary.add_row(
+            "false links / missed links",
+            f"{accuracy['false_positives']:,} / {accuracy['false_negatives']:,}",
+        )
+    out.print(summary)
+    rates = report["rates_by"]
+    assert isinstance(rates, dict)
+    for breakdown, rows in rates.items():
+        table = Table(breakdown, "children", "linked", "rate", title=f"Link rate by {breakdown}")
+        for row in rows:
+            table.add_row(
+                row["group"], f"{row['children']:,}", f"{row['linked']:,}", f"{row['rate']:.1%}"
+            )
+        out.print(table)
+
+
+@link_app.callback()
+def link(
+    ctx: typer.Context,
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="A synthetic LA's truth/ folder: measure precision, recall"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Link social care children to pupils and print the linkage quality report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cwsw.linkage.report import build_report
     from cwsw.warehouse.connection import Warehouse
 
-    with Warehouse.open(get_settings().warehouse_path) as warehouse:
-        result = pipeline.link(warehouse)
-    out.print(f"Linked {result.linked:,} of {result.children:,} children to pupils on valid UPN")
+    if truth is not None and not (truth / "child_pupil.csv").is_file():
+        raise _fail(f"{truth} has no child_pupil.csv: --truth takes a synthetic LA's truth/")
+    settings = get_settings()
+    with Warehouse.open(settings.warehouse_path) as warehouse:
+        with _progress() as progress:
+            progress.add_task("Linking children to pupils", total=None)
+            pipeline.link(warehouse, settings)
+        report = build_report(
+            warehouse, truth_dir=truth, decisions_path=settings.linkage_decisions_path
+        )
+    if as_json:
+        out.print_json(json.dumps(report, default=str))
+    else:
+        _print_link_report(report)
+
+
+@link_app.command("review")
+def link_review(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the queue as JSON")] = False,
+) -> None:
+    """List the pairs awaiting a decision, with the evidence side by side."""
+    from cwsw.linkage import review
+    from cwsw.warehouse.connection import Warehouse
+
+    settings = get_settings()
+    with Warehouse.open(settings.warehouse_path, read_only=True) as warehouse:
+        if review.REVIEW_TABLE not in warehouse.ibis.list_tables():
+            raise _fail("no linkage has been run: run `cwsw link` first")
+        candidates = warehouse.ibis.table(review.REVIEW_TABLE).execute().to_dict("records")
+    pending = review.queue(candidates, settings.linkage_decisions_path)
+    if as_json:
+        out.print_json(json.dumps(pending, default=str))
+        return
+    table = Table(
+        "child", "pupil UPN", "band", "probability", "forename", "surname", "date of birth", "sex"
+    )
+    for c in pending:
+        evidence = json.loads(c["evidence"])
+        table.add_row(
+            c["la_child_id"],
+            c["upn"],
+            c["band"].replace("_", " "),
+            f"{c['match_probability']:.3f}",
+            f"{c['child_forename']} / {c['pupil_forename']} ({evidence.get('forename')})",
+            f"{c['child_surname']} / {c['pupil_surname']} ({evidence.get('surname')})",
+            f"{c['child_birth_date']} / {c['pupil_birth_date']} ({evidence.get('birth_date')})",
+            f"{c['child_sex']} / {c['pupil_sex']} ({evidence.get('sex')})",
+        )
+    out.print(table)
+    out.print(f"{len(pending):,} pair(s) awaiting review: `cwsw link accept|reject CHILD UPN`")
+
+
+def _decide(
+    decision: str, child: str, upn: str, by: str | None, reason: str | None, change: bool
+) -> None:
+    import getpass
+
+    from cwsw.linkage import review
+
+    who = by or os.environ.get("CWSW_USER") or getpass.getuser()
+    try:
+        made = review.decide(
+            get_settings().linkage_decisions_path,
+            child,
+            upn,
+            decision,
+            who,
+            reason=reason,
+            change=change,
+        )
+    except review.DecisionError as error:
+        raise _fail(str(error)) from None
+    out.print(
+        f"{made.decision}ed child {made.la_child_id} and pupil {made.upn} "
+        f"({made.decided_by}, {made.decided_at}); applied on the next `cwsw link`"
+    )
+
+
+_CHILD = Annotated[str, typer.Argument(help="LA child ID")]
+_UPN = Annotated[str, typer.Argument(help="The pupil's UPN")]
+_BY = Annotated[str | None, typer.Option("--by", help="Who decides (default: the login name)")]
+_REASON = Annotated[str | None, typer.Option("--reason", help="Why (kept in the audit log)")]
+_CHANGE = Annotated[
+    bool, typer.Option("--change", help="Change an earlier decision on this child or pupil")
+]
+
+
+@link_app.command("accept")
+def link_accept(
+    child: _CHILD, upn: _UPN, by: _BY = None, reason: _REASON = None, change: _CHANGE = False
+) -> None:
+    """Accept a pair: the child is this pupil (kept across every later run)."""
+    _decide("accept", child, upn, by, reason, change)
+
+
+@link_app.command("reject")
+def link_reject(
+    child: _CHILD, upn: _UPN, by: _BY = None, reason: _REASON = None, change: _CHANGE = False
+) -> None:
+    """Reject a pair: the child is not this pupil (never linked or asked again)."""
+    _decide("reject", child, upn, by, reason, change)
 
 
 @app.command()

@@ -13,11 +13,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from cwsw.indicators import marts, service
-from cwsw.linkage.deterministic import link_on_valid_upn
+from cwsw.linkage.probabilistic import Thresholds
+from cwsw.linkage.run import CHILD_PUPIL_LINK, LinkageRun, LinkOptions, run_linkage
 from cwsw.reports.absence_report import write_absence_report
+from cwsw.settings import Settings, get_settings
 from cwsw.warehouse.connection import Warehouse
 
-CHILD_PUPIL_LINK = "child_pupil_link"
+__all__ = ["CHILD_PUPIL_LINK", "LinkResult", "NothingToBuild", "build", "link", "report"]
 
 
 class NothingToBuild(Exception):
@@ -28,6 +30,7 @@ class NothingToBuild(Exception):
 class LinkResult:
     children: int
     linked: int
+    run: LinkageRun
 
 
 def latest_reference_date(warehouse: Warehouse) -> dt.date:
@@ -41,18 +44,22 @@ def latest_reference_date(warehouse: Warehouse) -> dt.date:
     return dt.date(int(year), 3, 31)
 
 
-def link(warehouse: Warehouse) -> LinkResult:
-    """Link social care children to pupils (deterministic rules) and store the links."""
-    con = warehouse.ibis
-    links = link_on_valid_upn(
-        con.table("cin_child"), con.table("cla_child"), con.table("pupil_enrolment")
+def link(warehouse: Warehouse, settings: Settings | None = None) -> LinkResult:
+    """Link social care children to pupils (human decisions, identifier rules, then Splink)
+    and store the links, outcomes and review queue (``cwsw.linkage.run``)."""
+    settings = settings or get_settings()
+    options = LinkOptions(
+        thresholds=Thresholds(
+            match_probability=settings.link_match_probability,
+            potential_probability=settings.link_potential_probability,
+            margin_weight=settings.link_margin_weight,
+        ),
+        seed=settings.link_seed,
+        decisions_path=settings.linkage_decisions_path,
+        model_path=settings.linkage_model_path,
     )
-    sql = str(con.compile(links))
-    with warehouse.transaction():
-        warehouse.execute(f"CREATE OR REPLACE TABLE {CHILD_PUPIL_LINK} AS {sql}")
-    children = con.table("cin_child").la_child_id.nunique().execute()
-    linked = con.table(CHILD_PUPIL_LINK).count().execute()
-    return LinkResult(children=int(children), linked=int(linked))
+    run = run_linkage(warehouse, options)
+    return LinkResult(children=run.children, linked=run.linked, run=run)
 
 
 def source_loads(warehouse: Warehouse) -> list[str]:

@@ -12,6 +12,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where cwsw keeps its state and how it discloses figures.
@@ -27,6 +32,18 @@ class Settings:
     suppression_threshold: int
     secret_key: str
     debug: bool
+    # Linkage (issue 4): human decisions survive every rebuild of the warehouse, so they
+    # live in their own file (docs/adr/0004-linkage.md); the trained model is saved as JSON.
+    linkage_decisions_path: Path = Path("var/linkage_decisions.sqlite3")
+    linkage_model_path: Path = Path("var/linkage_model.json")
+    # Outcome bands: a match at or above this match probability (and clear of the next
+    # candidate by the margin), a potential match at or above the potential threshold.
+    link_match_probability: float = 0.95
+    link_potential_probability: float = 0.2
+    # Two candidates within this many match weight units (log2 Bayes factor) are too close
+    # to call: "many matches".
+    link_margin_weight: float = 3.0
+    link_seed: int = 42
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -40,6 +57,16 @@ class Settings:
             suppression_threshold=_int("CWSW_SUPPRESSION_THRESHOLD", 5),
             secret_key=os.environ.get("CWSW_SECRET_KEY", ""),
             debug=os.environ.get("CWSW_DEBUG", "0") == "1",
+            linkage_decisions_path=Path(
+                os.environ.get("CWSW_LINKAGE_DECISIONS", str(home / "linkage_decisions.sqlite3"))
+            ).resolve(),
+            linkage_model_path=Path(
+                os.environ.get("CWSW_LINKAGE_MODEL", str(home / "linkage_model.json"))
+            ).resolve(),
+            link_match_probability=_float("CWSW_LINK_MATCH_PROBABILITY", 0.95),
+            link_potential_probability=_float("CWSW_LINK_POTENTIAL_PROBABILITY", 0.2),
+            link_margin_weight=_float("CWSW_LINK_MARGIN_WEIGHT", 3.0),
+            link_seed=_int("CWSW_LINK_SEED", 42),
         )
 
 

@@ -1,0 +1,276 @@
+"""Probabilistic linkage for the children the identifier rules leave: names, date of birth,
+sex and postcode from the person extract against the school census, scored by Splink
+(through ``splink_engine``) and turned into one outcome band per child.
+
+Bands (thresholds are settings):
+
+- ``match``: the best candidate scores at least the match probability, is clearly ahead of
+  the child's next candidate and of the pupil's next candidate child (by the margin, in match
+  weight), and child and pupil are each other's best. Linked without review.
+- ``many_matches``: two or more candidates within the margin of each other: too close to call.
+- ``potential_match``: one candidate, above the potential threshold but not a match.
+- ``no_match``: nothing above the potential threshold.
+
+Potential and many-match pairs go to the review queue (``review``); a human decision is
+applied before any rule on every later run.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+from ibis import _
+from ibis.expr.types import Table
+
+from cwsw.linkage.splink_engine import COMPARISON_LEVELS, PREPARED_COLUMNS
+
+MATCH = "match"
+POTENTIAL = "potential_match"
+MANY = "many_matches"
+NO_MATCH = "no_match"
+BANDS = (MATCH, POTENTIAL, MANY, NO_MATCH)
+PROBABILISTIC = "probabilistic"
+# Pairs kept from prediction: well below any band, so the evidence of near misses is there.
+KEEP_PROBABILITY = 0.01
+# Share of true pairs an exact forename + surname + date of birth rule is taken to find when
+# estimating the prior (nicknames, typos and swapped dates account for the rest).
+EXACT_RULE_RECALL = 0.7
+
+_TERM_ORDER = {"spring": 1, "summer": 2, "autumn": 3}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match_probability: float
+    potential_probability: float
+    margin_weight: float
+
+
+def name_key(text: str | None) -> str | None:
+    """A name as compared: accents dropped, case folded, only letters (of any script) kept.
+
+    ``"O'Brien"`` and ``"OBrien"`` compare equal, as do ``"Zoë"`` and ``"Zoe"``; a name in
+    another script stays in it (there is no transliteration).
+    """
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if c.isalpha()).casefold()
+    return kept or None
+
+
+def name_parts(text: str | None) -> list[str]:
+    """The parts of a double-barrelled or multi-word name, each as ``name_key``."""
+    if not text:
+        return []
+    spaced = "".join(" " if c in "-\u2010\u2011\u2013\u2014/," or c.isspace() else c for c in text)
+    return [k for part in spaced.split() if (k := name_key(part))]
+
+
+@cache
+def nicknames() -> dict[str, frozenset[str]]:
+    """Each name's equivalents from the nickname table (``data/nicknames.csv``), both ways:
+    a full name's nicknames and a nickname's full names."""
+    table: dict[str, set[str]] = {}
+    source = resources.files("cwsw.linkage").joinpath("data/nicknames.csv")
+    with source.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            name, nick = name_key(row["name"]), name_key(row["nickname"])
+            if name and nick and name != nick:
+                table.setdefault(name, set()).add(nick)
+                table.setdefault(nick, set()).add(name)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+def _swapped(day: dt.date | None) -> str | None:
+    if day is None or day.day > 12 or day.day == day.month:
+        return None
+    return dt.date(day.year, day.day, day.month).isoformat()
+
+
+def prepare(frame: pa.Table) -> pa.Table:
+    """Records (``unique_id``, ``forename``, ``surname``, ``birth_date``, ``sex``,
+    ``postcode``) as the engine compares them (``splink_engine.PREPARED_COLUMNS``)."""
+    table = nicknames()
+    keys: dict[str | None, str | None] = {}
+
+    def key(value: object) -> str | None:
+        text = value if isinstance(value, str) else None
+        if text not in keys:
+            keys[text] = name_key(text)
+        return keys[text]
+
+    column = {name: frame.column(name).to_pylist() for name in frame.column_names}
+    forename = [key(v) for v in column["forename"]]
+    surname = [key(v) for v in column["surname"]]
+    births = [v if isinstance(v, dt.date) else None for v in column["birth_date"]]
+    postcode = [v if isinstance(v, str) and v.strip() else None for v in column["postcode"]]
+    sex = [v if v in ("M", "F") else None for v in column["sex"]]
+    out = {
+        "unique_id": pa.array([str(v) for v in column["unique_id"]], pa.string()),
+        "forename": pa.array(forename, pa.string()),
+        "forename_variants": pa.array(
+            [sorted(table.get(f, ())) if f else [] for f in forename], pa.list_(pa.string())
+        ),
+        "surname": pa.array(surname, pa.string()),
+        "surname_parts": pa.array(
+            [name_parts(v if isinstance(v, str) else None) for v in column["surname"]],
+            pa.list_(pa.string()),
+        ),
+        "birth_date": pa.array([d.isoformat() if d else None for d in births], pa.string()),
+        "birth_date_swapped": pa.array([_swapped(d) for d in births], pa.string()),
+        "birth_year": pa.array([d.year if d else None for d in births], pa.int32()),
+        "sex": pa.array(sex, pa.string()),
+        "postcode": pa.array(postcode, pa.string()),
+        "postcode_district": pa.array([p.split()[0] if p else None for p in postcode]),
+        "surname_initial": pa.array([s[0] if s else None for s in surname], pa.string()),
+        "forename_initial": pa.array([f[0] if f else None for f in forename], pa.string()),
+    }
+    return pa.table(out).select(PREPARED_COLUMNS)
+
+
+def child_frame(person: Table, cin_child: Table, cla_child: Table) -> Table:
+    """One row per social care child with names: the person extract's newest record, its
+    date of birth and sex filled from the returns where the extract lacks them.
+
+    Columns: ``unique_id``, ``forename``, ``surname``, ``birth_date``, ``sex``, ``postcode``.
+    """
+    newest = ibis.window(group_by="la_child_id", order_by=ibis.desc("load_id"))
+    people = (
+        person.filter(_.la_child_id.notnull())
+        .mutate(_rank=ibis.row_number().over(newest))
+        .filter(_._rank == 0)
+    )
+    returns = cin_child.select("la_child_id", "collection_year", "birth_date", "sex").union(
+        cla_child.select("la_child_id", "collection_year", "birth_date", "sex")
+    )
+    latest = ibis.window(group_by="la_child_id", order_by=ibis.desc("collection_year"))
+    facts = (
+        returns.filter(_.birth_date.notnull())
+        .mutate(_rank=ibis.row_number().over(latest))
+        .filter(_._rank == 0)
+        .select("la_child_id", return_birth=_.birth_date, return_sex=_.sex)
+    )
+    joined = people.left_join(facts, "la_child_id")
+    return joined.select(
+        unique_id=joined.la_child_id,
+        forename=joined.forename,
+        surname=joined.surname,
+        birth_date=joined.birth_date.fill_null(joined.return_birth),
+        sex=ibis.cases((joined.sex.isin(["M", "F"]), joined.sex), else_=joined.return_sex),
+        postcode=joined.postcode,
+    ).filter(_.forename.notnull() | _.surname.notnull())
+
+
+def pupil_frame(pupil_enrolment: Table) -> Table:
+    """One row per pupil (current UPN): their newest census record.
+
+    The school census carries no postcode in the canonical tables, so ``postcode`` is null
+    and the engine leaves the postcode comparison out.
+    """
+    term = _.census_term
+    rank = term.left(4).cast("int64") * 10 + ibis.cases(
+        *((term.endswith(name), value) for name, value in _TERM_ORDER.items()), else_=0
+    )
+    newest = ibis.window(group_by="upn", order_by=[ibis.desc("_term"), ibis.desc("on_roll")])
+    ranked = (
+        pupil_enrolment.filter(_.upn.notnull())
+        .mutate(_term=rank)
+        .mutate(_rank=ibis.row_number().over(newest))
+        .filter(_._rank == 0)
+    )
+    return ranked.select(
+        unique_id=_.upn,
+        forename=_.forename,
+        surname=_.surname,
+        birth_date=_.birth_date,
+        sex=_.sex,
+        postcode=ibis.null("string"),
+    )
+
+
+def estimate_prior(children: pa.Table, pupils: pa.Table) -> float:
+    """The probability that a random child-pupil pair is a match, from the pairs agreeing
+    exactly on forename, surname and date of birth (taken to be ``EXACT_RULE_RECALL`` of all)."""
+    if children.num_rows == 0 or pupils.num_rows == 0:
+        return 1e-6
+    keys = ["forename", "surname", "birth_date"]
+    left = children.select(keys).to_pandas().dropna()
+    right = pupils.select(keys).to_pandas().dropna()
+    exact = len(left.merge(right, on=keys))
+    expected = max(exact, 1) / EXACT_RULE_RECALL
+    return float(min(0.5, expected / (children.num_rows * pupils.num_rows)))
+
+
+def evidence(row: Mapping[Any, Any], comparisons: list[str]) -> dict[str, str]:
+    """Which fields agree, and how, for one scored pair (the reviewer's side-by-side)."""
+    out = {}
+    for name in comparisons:
+        gamma = int(row[f"gamma_{name}"])
+        out[name] = COMPARISON_LEVELS[name].get(gamma, str(gamma))
+    return out
+
+
+@dataclass
+class Assignment:
+    """What probabilistic linkage decided: links, a band per child scored, review pairs."""
+
+    links: pd.DataFrame  # child_id, pupil_id, match_probability, match_weight
+    bands: pd.DataFrame  # child_id, band, best_probability, candidates
+    review: pd.DataFrame  # child_id, pupil_id, band, match_probability, match_weight, gammas
+
+
+def assign(pairs: pd.DataFrame, children: list[str], thresholds: Thresholds) -> Assignment:
+    """Band every child in ``children`` from their scored pairs; one child to one pupil.
+
+    First pass: mutual best pairs above the match probability with a clear margin on both
+    sides become links. Second pass: for the rest, the candidates left (pupils not linked
+    to another child) decide between many matches, potential match and no match.
+    """
+    margin = thresholds.margin_weight
+    cand = pairs[pairs.match_probability >= thresholds.potential_probability].copy()
+    cand = cand.sort_values(["match_weight", "child_id", "pupil_id"], ascending=[False, True, True])
+
+    def runner_up(frame: pd.DataFrame, by: str) -> pd.Series:
+        second = frame.groupby(by, sort=False).match_weight.nth(1)
+        keyed = frame.loc[second.index, [by]].assign(w=second.values)
+        return keyed.set_index(by).w
+
+    best_child = cand.drop_duplicates("child_id")
+    best_pupil = cand.drop_duplicates("pupil_id")
+    child_second = runner_up(cand, "child_id")
+    pupil_second = runner_up(cand, "pupil_id")
+    mutual = best_child.merge(
+        best_pupil[["child_id", "pupil_id"]], on=["child_id", "pupil_id"], how="inner"
+    )
+    clear = (
+        (mutual.match_probability >= thresholds.match_probability)
+        & (mutual.match_weight - mutual.child_id.map(child_second).fillna(-1e9) >= margin)
+        & (mutual.match_weight - mutual.pupil_id.map(pupil_second).fillna(-1e9) >= margin)
+    )
+    links = mutual[clear][["child_id", "pupil_id", "match_probability", "match_weight"]]
+
+    rest = cand[~cand.child_id.isin(links.child_id) & ~cand.pupil_id.isin(links.pupil_id)].copy()
+    top = rest.groupby("child_id").match_weight.transform("max")
+    close = rest[rest.match_weight >= top - margin]
+    count = close.groupby("child_id").size()
+    review = close.assign(band=close.child_id.map(lambda c: MANY if count[c] > 1 else POTENTIAL))
+    bands = pd.DataFrame({"child_id": sorted(set(children))})
+    best = pairs.groupby("child_id").match_probability.max()
+    bands["best_probability"] = bands.child_id.map(best)
+    bands["candidates"] = bands.child_id.map(count).fillna(0).astype(int)
+    bands["band"] = NO_MATCH
+    bands.loc[bands.child_id.isin(review.child_id[review.band == POTENTIAL]), "band"] = POTENTIAL
+    bands.loc[bands.child_id.isin(review.child_id[review.band == MANY]), "band"] = MANY
+    bands.loc[bands.child_id.isin(links.child_id), "band"] = MATCH
+    return Assignment(links=links.reset_index(drop=True), bands=bands, review=review)
