@@ -283,12 +283,15 @@ def run_linkage(warehouse: Warehouse, options: LinkOptions) -> LinkageRun:
     prob_links = assignment.links.rename(columns={"child_id": "la_child_id", "pupil_id": "upn"})
     prob_links["match_method"] = probabilistic.PROBABILISTIC
 
-    all_links = pd.concat(
-        [
-            links.assign(match_probability=1.0),
-            prob_links[["la_child_id", "upn", "match_method", "match_probability"]],
-        ],
-        ignore_index=True,
+    parts = [
+        frame[list(OUTPUT_COLUMNS[CHILD_PUPIL_LINK])]
+        for frame in (links.assign(match_probability=1.0), prob_links)
+        if not frame.empty
+    ]
+    all_links = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=list(OUTPUT_COLUMNS[CHILD_PUPIL_LINK]))
     )
     outcome = _outcomes(children, all_links, assignment, rejected, records, con, pupils)
     candidates = _review_rows(assignment.review, model, child_raw, pupil_raw)
