@@ -27,7 +27,7 @@ from cwsw.linkage import deterministic, probabilistic, review
 from cwsw.linkage.probabilistic import MATCH, NO_MATCH, Thresholds
 from cwsw.linkage.splink_engine import SplinkEngine, TrainedModel
 from cwsw.warehouse.connection import Warehouse
-from cwsw.warehouse.schema import TABLES
+from cwsw.warehouse.schema import arrow_schema, columns_arrow_schema
 
 CHILD_PUPIL_LINK = "child_pupil_link"
 OUTCOME_TABLE = "linkage_outcome"
@@ -105,22 +105,10 @@ class LinkageRun:
 
 
 def _table(con: Any, name: str) -> Table:
+    """A canonical table, or an empty one of its columns where nothing created it yet."""
     if name in con.list_tables():
         return con.table(name)
-    schema = {c: _ibis_type(t) for c, t in TABLES[name].items()}
-    return ibis.memtable({c: [] for c in schema}, schema=schema)
-
-
-def _ibis_type(kind: str) -> str:
-    return {
-        "VARCHAR": "string",
-        "INTEGER": "int32",
-        "BIGINT": "int64",
-        "DOUBLE": "float64",
-        "BOOLEAN": "boolean",
-        "DATE": "date",
-        "TIMESTAMP": "timestamp",
-    }[kind]
+    return ibis.memtable(arrow_schema(name).empty_table())
 
 
 def _pairs(frame: pd.DataFrame | None) -> Table | None:
@@ -466,17 +454,6 @@ def _store(
             spec = ", ".join(f'"{c}" {t}' for c, t in columns.items())
             warehouse.execute(f'CREATE OR REPLACE TABLE "{name}" ({spec})')
             table = pa.Table.from_pandas(
-                frame[list(columns)], schema=_arrow_schema(columns), preserve_index=False
+                frame[list(columns)], schema=columns_arrow_schema(columns), preserve_index=False
             )
             warehouse.insert_arrow(name, table)
-
-
-def _arrow_schema(columns: dict[str, str]) -> pa.Schema:
-    kinds = {
-        "VARCHAR": pa.string(),
-        "DOUBLE": pa.float64(),
-        "INTEGER": pa.int32(),
-        "DATE": pa.date32(),
-        "TIMESTAMP": pa.timestamp("us"),
-    }
-    return pa.schema([(c, kinds[t]) for c, t in columns.items()])

@@ -305,7 +305,12 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 
 def arrow_schema(table: str) -> pa.Schema:
     """The Arrow schema matching a canonical table's DuckDB columns."""
-    return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in TABLES[table].items()])
+    return columns_arrow_schema(TABLES[table])
+
+
+def columns_arrow_schema(columns: Columns) -> pa.Schema:
+    """The Arrow schema matching DuckDB columns given as name -> type."""
+    return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in columns.items()])
 
 
 def create_sql(table: str) -> str:
