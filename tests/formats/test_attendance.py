@@ -22,6 +22,7 @@ from cwsw.formats.errors import FormatError
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.load import check, ingest
 from cwsw.warehouse.schema import TABLES, ensure_schema
+from cwsw.warehouse.staging import Staging
 
 # Valid UPNs worked out by hand (DOMAIN.md §3): for body 201123420001 the weighted sum is
 # 2·2 + 0·3 + 1·4 + 1·5 + 2·6 + 3·7 + 4·8 + 2·9 + 0·10 + 0·11 + 0·12 + 1·13 = 109, and 109 mod 23
@@ -430,19 +431,26 @@ def test_a_fatal_fault_fails_the_file_and_loads_nothing(
     path = tmp_path / "attendance_2025-w03.csv"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     inserted: list[int] = []
-    insert = warehouse.insert_arrow
+    staged: list[int] = []
+    insert, stage = warehouse.insert_arrow, Staging.add
 
     def spy(table: str, rows: pa.Table) -> int:
         inserted.append(rows.num_rows)
         return insert(table, rows)
 
+    def stage_spy(self: Staging, table: str, rows: pa.Table) -> None:
+        staged.append(rows.num_rows)
+        stage(self, table, rows)
+
     monkeypatch.setattr(warehouse, "insert_arrow", spy)
+    monkeypatch.setattr(Staging, "add", stage_spy)
     (result,) = ingest(warehouse, [path])
     assert result.status == "failed"
     assert (result.message or "").startswith(f"{path}, line {line}: {message}")
-    assert [f.severity for f in result.findings] == ["fatal"]
-    # Rows of the late faults had gone into the transaction; none of them stayed.
-    assert inserted == ([] if line == 1 else [2, 2])
+    assert result.findings.counts == {"unreadable_file": 1}
+    # Batches before a late fault were read and staged; none reached the warehouse.
+    assert staged == ([] if line == 1 else [2, 2])
+    assert inserted == []
     assert _state(warehouse) == before
     (checked,) = check([path])
     assert checked.status == "failed"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from cwsw.formats.cin_census import read_cin_census
-from cwsw.formats.errors import FormatError
+from cwsw.formats.errors import EXAMPLES_PER_RULE, Finding, FindingSummary, FormatError
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.load import ingest
 
@@ -181,10 +184,62 @@ def test_the_loader_rolls_back_and_rereads_when_parts_disagree(
     with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
         (result,) = ingest(warehouse, [path])
         children = warehouse.execute("SELECT count(*) FROM cin_child")[0][0]
+        stored = warehouse.execute(
+            "SELECT location, field, value, rule, severity FROM load_finding ORDER BY ALL"
+        )
     if one is None:
         assert result.status == "failed" and "not well-formed XML" in (result.message or "")
         assert children == 0
     else:
         assert result.status == "loaded"
         assert children == len(one.tables["cin_child"]) == 332
-        assert result.findings == one.findings
+        assert stored == sorted(
+            (f.location, f.field, f.value, f.rule, f.severity) for f in one.findings
+        )
+        _assert_same_summary(result.findings, FindingSummary.of(one.findings))
+
+
+def _assert_same_summary(got: FindingSummary, expected: FindingSummary) -> None:
+    assert got.counts == expected.counts and got.severity == expected.severity
+    for rule in expected.counts:
+        assert got.examples(rule) == expected.examples(rule)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_streamed_findings_keep_the_first_examples_in_file_order(
+    fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Parts hand over findings as they come; the summary's examples are still file order."""
+    path = _variant(fixtures, tmp_path, "none")
+    one = read_cin_census(path, workers=1)
+    monkeypatch.setenv("CWSW_INGEST_WORKERS", str(workers))
+    with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
+        (result,) = ingest(warehouse, [path])
+        (stored,) = warehouse.execute("SELECT count(*) FROM load_finding")[0]
+    assert result.status == "loaded"
+    assert stored == len(one.findings) == result.findings.total > EXAMPLES_PER_RULE
+    _assert_same_summary(result.findings, FindingSummary.of(one.findings))
+
+
+@given(
+    rules=st.lists(st.sampled_from("abc"), max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=6),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_summary_of_parts_in_any_order_is_the_summary_in_file_order(
+    rules: list[str], cuts: list[int], order: object
+) -> None:
+    findings = [Finding("f", f"row {n}", "x", None, rule, "value") for n, rule in enumerate(rules)]
+    bounds = [0, *sorted(c for c in cuts if c <= len(findings)), len(findings)]
+    # Each part in batches of up to 3, the batches of all parts interleaved at random while
+    # each part's stay in order, as reading processes hand them over.
+    queues = [
+        [(part, findings[at : min(at + 3, end)]) for at in range(start, end, 3)]
+        for part, (start, end) in enumerate(itertools.pairwise(bounds))
+    ]
+    summary = FindingSummary()
+    while any(queues):
+        queue = order.choice([q for q in queues if q])  # type: ignore[attr-defined]
+        part, batch = queue.pop(0)
+        summary.add(batch, part)
+    _assert_same_summary(summary, FindingSummary.of(findings))

@@ -127,7 +127,8 @@ def test_a_bad_file_fails_with_a_located_message_and_loads_nothing(
     assert str(path) in result.message and message in result.message
     if line is not None:
         assert f"line {line}:" in result.message
-    assert [f.severity for f in result.findings] == ["fatal"]
+    assert result.findings.counts == {"unreadable_file": 1}
+    assert result.findings.severity == {"unreadable_file": "fatal"}
     assert _state(warehouse) == before
 
 
@@ -168,7 +169,7 @@ def test_duplicate_children_are_kept_with_a_record_level_finding(
     )
     (result,) = ingest(warehouse, [path])
     assert result.status == "loaded" and result.rows["cin_child"] == 3
-    (duplicate,) = [f for f in result.findings if f.rule == "duplicate_child_id"]
+    (duplicate,) = result.findings.examples("duplicate_child_id")
     assert (duplicate.severity, duplicate.field, duplicate.value) == ("record", "LAchildID", "77")
     assert duplicate.location == "Child[3]/ChildIdentifiers (line 6)"
 

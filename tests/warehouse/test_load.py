@@ -121,7 +121,8 @@ def test_a_truncated_file_leaves_the_warehouse_as_it_was(
     assert result.status == "failed"
     assert str(truncated) in (result.message or "")
     assert "line" in (result.message or "")
-    assert [f.severity for f in result.findings] == ["fatal"]
+    assert result.findings.counts == {"unreadable_file": 1}
+    assert result.findings.severity == {"unreadable_file": "fatal"}
     assert _counts(warehouse) == before
 
 

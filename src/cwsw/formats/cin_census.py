@@ -391,9 +391,13 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Su
             kind = message[0]
             if kind == "batch":
                 _, batch, found = message
-                findings[index].extend(map(Finding._make, found))
+                # With a sink, each part's findings go with its batch (the summary keeps
+                # file order); without one they wait to be joined in file order at the end.
+                pending = result.findings if result.sink is not None else findings[index]
+                pending.extend(map(Finding._make, found))
                 for table, columns in batch.items():
                     result.add_columns(table, columns)
+                result.part = index
                 result.flush()
             elif kind == "done":
                 finished += 1
@@ -421,6 +425,7 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Su
         raise RereadInOneProcess(f"{path}: the parts did not cover every child once")
     for found in findings:
         result.findings.extend(found)
+    result.part = len(parts)  # what this process finds next comes after every part
     return summary
 
 
@@ -469,7 +474,6 @@ def work(path: str, part: _Part, out: BinaryIO) -> None:
             for columns in batches
         }
         send(("batch", tables, [tuple(f) for f in batch.findings]))  # tuples pickle fastest
-        batch.findings.clear()
 
     result = ReadResult(file=file, format=FORMAT, period=None, sink=sink)
     values = Collector(file, result.findings)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from cwsw.formats.errors import Finding, FormatError, Severity
+from cwsw.formats.errors import Finding, FindingSummary, FormatError, Severity
 from cwsw.linkage.upn import clean_upn, normalise_id
 
 Row = dict[str, Any]
@@ -29,7 +29,8 @@ class ReadResult:
 
     Without a ``sink`` every row stays in ``tables``. With one, a reader hands over its rows
     in batches (``maybe_flush``) so that a national-scale file is read in bounded memory;
-    ``counts`` then says how many rows of each table were read in all.
+    ``counts`` then says how many rows of each table were read in all, and ``summary`` the
+    findings handed over with them (``findings`` holds those not yet handed over).
     """
 
     file: Path
@@ -45,6 +46,9 @@ class ReadResult:
     # Batches a reader built column by column (table → column → values), for the sink.
     columns: dict[str, list[Columns]] = field(default_factory=dict)
     flushed: dict[str, int] = field(default_factory=dict)
+    summary: FindingSummary = field(default_factory=FindingSummary)
+    # The part of the file the buffered findings come from (reading processes; file order).
+    part: int = 0
     _buffered: int = 0
 
     def rows(self, table: str) -> list[Row]:
@@ -85,10 +89,13 @@ class ReadResult:
             self.flush()
 
     def flush(self) -> None:
-        """Hand every buffered row to the sink and forget it (no-op without a sink)."""
+        """Hand every buffered row and finding to the sink and forget them, keeping counts
+        (no-op without a sink)."""
         if self.sink is None:
             return
         self.sink(self)
+        self.summary.add(self.findings, self.part)
+        self.findings.clear()  # in place: the reader's Collector holds this list
         for table, rows in self.tables.items():
             batches = self.columns.pop(table, [])
             read = len(rows) + sum(_length(c) for c in batches)

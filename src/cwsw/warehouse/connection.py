@@ -82,6 +82,13 @@ class Warehouse:
             self._connection.unregister(view)
         return table.num_rows
 
+    def insert_parquet(self, table_name: str, path: Path) -> int:
+        """Append a Parquet file to ``table_name``, matching columns by name."""
+        found = self._connection.execute(
+            f'INSERT INTO "{table_name}" BY NAME SELECT * FROM read_parquet(?)', [str(path)]
+        ).fetchall()
+        return int(found[0][0]) if found else 0
+
     def close(self) -> None:
         if self._ibis is not None:
             self._ibis = None

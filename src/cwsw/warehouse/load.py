@@ -7,7 +7,6 @@ go in one transaction, so a bad or interrupted file leaves the warehouse as it w
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,9 +20,10 @@ import pyarrow as pa
 from cwsw.formats.cin_census import RereadInOneProcess, root_element
 from cwsw.formats.common import Columns, ReadResult, Row
 from cwsw.formats.detect import Detected, detect, read_file
-from cwsw.formats.errors import Finding, FormatError
+from cwsw.formats.errors import Finding, FindingSummary, FormatError
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.schema import TABLES, arrow_schema, ensure_schema
+from cwsw.warehouse.staging import Staging
 
 Status = Literal["loaded", "already loaded", "failed", "skipped", "checked"]
 Progress = Callable[[str, int, int], None]
@@ -39,7 +39,8 @@ class LoadResult:
     sha256: str
     status: Status
     rows: dict[str, int] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    # Counts by rule and the first examples; every finding of a load is in ``load_finding``.
+    findings: FindingSummary = field(default_factory=FindingSummary)
     message: str | None = None  # why it failed or was skipped
     load_id: int | None = None
     dataset: str | None = None
@@ -51,7 +52,7 @@ class LoadResult:
 
     @property
     def findings_by_rule(self) -> dict[str, int]:
-        return dict(Counter(f.rule for f in self.findings))
+        return dict(self.findings.counts)
 
 
 def sha256_of(path: Path) -> str:
@@ -139,7 +140,8 @@ class _Skipped(Exception):
 def _failed(path: Path, digest: str, error: FormatError) -> LoadResult:
     location = f"line {error.line}" if error.line else ""
     fatal = Finding(str(path), location, "", None, "unreadable_file", "fatal")
-    return LoadResult(path, None, None, digest, "failed", findings=[fatal], message=str(error))
+    findings = FindingSummary.of([fatal])
+    return LoadResult(path, None, None, digest, "failed", findings=findings, message=str(error))
 
 
 def _unreadable(path: Path, named: bool, digest: str) -> LoadResult | Detected:
@@ -178,6 +180,12 @@ def _check_tables(path: Path, tables: Iterable[str]) -> None:
         raise ValueError(f"{path}: reader produced unknown tables {sorted(unknown)}")
 
 
+def _finished(read: ReadResult) -> ReadResult:
+    """The read with its last rows and findings handed to its sink (so ``summary`` is whole)."""
+    read.flush()
+    return read
+
+
 def _skipped_if_empty(read: ReadResult, digest: str) -> None:
     if not read.counts and read.messages:
         raise _Skipped(
@@ -187,7 +195,7 @@ def _skipped_if_empty(read: ReadResult, digest: str) -> None:
                 read.period,
                 digest,
                 "skipped",
-                findings=read.findings,
+                findings=read.summary,
                 message="; ".join(read.messages),
             )
         )
@@ -216,9 +224,9 @@ def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list
             # The sink drops each batch once counted: checking a large file uses little memory.
             sink = partial(_drop_batch, path)
             try:
-                read = read_file(path, sink=sink, detected=detected)
+                read = _finished(read_file(path, sink=sink, detected=detected))
             except RereadInOneProcess:
-                read = read_file(path, sink=sink, detected=_one_process(detected))
+                read = _finished(read_file(path, sink=sink, detected=_one_process(detected)))
             _skipped_if_empty(read, digest)
         except FormatError as error:
             results.append(_failed(path, digest, error))
@@ -234,7 +242,7 @@ def check(paths: Iterable[Path | str], progress: Progress | None = None) -> list
                 digest,
                 "checked",
                 read.counts,
-                read.findings,
+                read.summary,
                 dataset=read.dataset,
             )
         )
@@ -254,8 +262,8 @@ def _hash(path: Path) -> str | LoadResult:
         return sha256_of(path)
     except OSError as error:
         message = f"{path}: cannot read the file ({error.strerror or error})"
-        fatal = Finding(str(path), "", "", None, "unreadable_file", "fatal")
-        return LoadResult(path, None, None, "", "failed", findings=[fatal], message=message)
+        fatal = FindingSummary.of([Finding(str(path), "", "", None, "unreadable_file", "fatal")])
+        return LoadResult(path, None, None, "", "failed", findings=fatal, message=message)
 
 
 def supersede(warehouse: Warehouse, load_id: int, dataset: str, period: str | None) -> list[int]:
@@ -287,10 +295,11 @@ def supersede(warehouse: Warehouse, load_id: int, dataset: str, period: str | No
 def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected) -> LoadResult:
     """Read one file straight into the warehouse, all in a single transaction.
 
-    Rows go in batch by batch as they are read (bounded memory); a fatal error, a crash or a
-    kill before the COMMIT leaves nothing of the file behind.
+    Rows and findings are staged batch by batch as they are read (bounded memory) and
+    inserted once the file has been read whole; a fatal error, a crash or a kill before the
+    COMMIT leaves nothing of the file behind.
     """
-    with warehouse.transaction():
+    with warehouse.transaction(), Staging(warehouse) as staging:
         # Checked inside the transaction: another process may have loaded it meanwhile.
         previous = _previous_load(warehouse, digest)
         if previous is not None:
@@ -301,12 +310,15 @@ def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected)
             _check_tables(path, batch.tables)
             for table, rows in batch.tables.items():
                 if rows:
-                    warehouse.insert_arrow(table, to_arrow(table, rows, load_id))
+                    staging.add(table, to_arrow(table, rows, load_id))
                 for columns in batch.columns.get(table, ()):
-                    warehouse.insert_arrow(table, columns_to_arrow(table, columns, load_id))
+                    staging.add(table, columns_to_arrow(table, columns, load_id))
+            if batch.findings:
+                staging.add("load_finding", findings_arrow(batch.findings, load_id))
 
-        read = read_file(path, sink=sink, detected=detected)
+        read = _finished(read_file(path, sink=sink, detected=detected))
         _skipped_if_empty(read, digest)
+        staging.insert()
         dataset = read.dataset or read.format
         counts = read.counts
         superseded = supersede(warehouse, load_id, dataset, read.period)
@@ -324,8 +336,6 @@ def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected)
                 dataset,
             ],
         )
-        if read.findings:
-            warehouse.insert_arrow("load_finding", findings_arrow(read.findings, load_id))
     message = None
     if superseded:
         earlier = ", ".join(map(str, superseded))
@@ -337,7 +347,7 @@ def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected)
         digest,
         "loaded",
         counts,
-        read.findings,
+        read.summary,
         message,
         load_id,
         dataset,

@@ -14,23 +14,22 @@ from jinja2 import Environment
 
 from cwsw.warehouse.load import LoadResult
 
-EXAMPLES_PER_RULE = 5
-
 
 def file_summary(result: LoadResult) -> dict[str, Any]:
     """One file's outcome for people and scripts: counts and located findings, no values."""
     read = result.total_rows
     kept = read if result.status in ("loaded", "checked") else 0
-    by_rule: Counter[str] = Counter()
-    severity: dict[str, str] = {}
-    examples: dict[str, list[dict[str, str]]] = {}
-    for finding in result.findings:
-        by_rule[finding.rule] += 1
-        severity.setdefault(finding.rule, finding.severity)
-        shown = examples.setdefault(finding.rule, [])
-        # Child- and row-level findings are shown located, so they can be fixed at source.
-        if len(shown) < EXAMPLES_PER_RULE and finding.severity != "fatal":
-            shown.append({"location": finding.location, "field": finding.field})
+    summary = result.findings
+    examples = {
+        rule: [
+            # Child- and row-level findings are shown located, so they can be fixed at source.
+            {"location": f.location, "field": f.field}
+            for f in summary.examples(rule)
+            if f.severity != "fatal"
+        ]
+        for rule in summary.counts
+    }
+    by_rule = Counter(summary.counts)
     return {
         "file": str(result.file),
         "format": result.format,
@@ -45,7 +44,7 @@ def file_summary(result: LoadResult) -> dict[str, Any]:
         "findings": [
             {
                 "rule": rule,
-                "severity": severity[rule],
+                "severity": summary.severity[rule],
                 "count": count,
                 "examples": examples[rule],
             }
