@@ -203,7 +203,8 @@ class Independent:
 @pytest.fixture(scope="module")
 def mart(built_la: BuiltLA) -> dict[tuple[str, str], tuple[float, float]]:
     with Warehouse.open(built_la.warehouse_path) as warehouse:
-        frame = warehouse.ibis.table("mart_absence").execute()
+        mart = warehouse.ibis.table("mart_measure")
+        frame = mart.filter((mart.period_type == "year") & (mart.breakdown == "total")).execute()
     return {(r.cohort, r.measure): (r.numerator, r.denominator) for r in frame.itertuples()}
 
 

@@ -7,11 +7,13 @@ so there is one way to get from loaded returns to the figures people see.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortSpec
 from cwsw.indicators import marts, service
 from cwsw.linkage.probabilistic import Thresholds
 from cwsw.linkage.run import CHILD_PUPIL_LINK, LinkageRun, LinkOptions, run_linkage
@@ -62,27 +64,49 @@ def link(warehouse: Warehouse, settings: Settings | None = None) -> LinkResult:
     return LinkResult(children=run.children, linked=run.linked, run=run)
 
 
-def source_loads(warehouse: Warehouse) -> list[str]:
-    """The loaded files every figure depends on: name and the first 12 of its SHA-256."""
+def source_loads(warehouse: Warehouse) -> dict[str, str]:
+    """Each population's loaded files (name and the first 12 of the SHA-256): its lineage."""
     loads = warehouse.ibis.table("loads").order_by("load_id").execute()
-    return [f"{r.file_name} ({r.sha256[:12]})" for r in loads.itertuples()]
+    return marts.lineage(warehouse.ibis, loads)
 
 
-def build(warehouse: Warehouse, reference_date: dt.date | None = None) -> int:
-    """(Re)build the marts for the year paired with ``reference_date``; returns mart rows."""
-    reference_date = reference_date or latest_reference_date(warehouse)
-    frame = marts.build_absence_mart(warehouse.ibis, reference_date, source_loads(warehouse))
+def reference_dates(warehouse: Warehouse) -> list[dt.date]:
+    """Every 31 March with both a CIN census and that academic year's spring school census."""
+    con = warehouse.ibis
+    latest = latest_reference_date(warehouse)
+    terms = con.table("pupil_enrolment").census_term.name("term").as_table().distinct()
+    years = {
+        int(str(t).split("_")[0])
+        for t in terms.execute()["term"]
+        if str(t).endswith("_spring") and str(t).split("_")[0].isdigit()
+    }
+    cin_years = set(
+        con.table("cin_child").collection_year.as_table().distinct().execute().iloc[:, 0]
+    )
+    found = sorted(dt.date(y, 3, 31) for y in years & {int(y) for y in cin_years})
+    return found or [latest]
+
+
+def build(
+    warehouse: Warehouse,
+    reference_date: dt.date | None = None,
+    cohorts: Sequence[CohortSpec] = DEFAULT_COHORTS,
+) -> int:
+    """(Re)build the marts: for ``reference_date``'s year, or every year loaded (trends by
+    year). Returns the number of mart rows written."""
+    dates = [reference_date] if reference_date else reference_dates(warehouse)
+    lineage = source_loads(warehouse)
+    frames = [marts.build_marts(warehouse.ibis, date, lineage, cohorts) for date in dates]
     columns = ", ".join(f"{name} {_duckdb_type(t)}" for name, t in marts.MART_COLUMNS.items())
     with warehouse.transaction():
-        warehouse.execute(f"CREATE TABLE IF NOT EXISTS {marts.ABSENCE_MART} ({columns})")
-        warehouse.execute(
-            f"DELETE FROM {marts.ABSENCE_MART} WHERE academic_year = ?",
-            [marts.academic_year_label(reference_date.year)],
-        )
-        warehouse.insert_arrow(
-            marts.ABSENCE_MART, pa.Table.from_pandas(frame, preserve_index=False)
-        )
-    return len(frame)
+        warehouse.execute(f"CREATE TABLE IF NOT EXISTS {marts.MART} ({columns})")
+        for date, frame in zip(dates, frames, strict=True):
+            warehouse.execute(
+                f"DELETE FROM {marts.MART} WHERE academic_year = ?",
+                [marts.academic_year_label(date.year)],
+            )
+            warehouse.insert_arrow(marts.MART, pa.Table.from_pandas(frame, preserve_index=False))
+    return sum(len(f) for f in frames)
 
 
 def _duckdb_type(ibis_type: str) -> str:

@@ -11,6 +11,9 @@ ENROLMENT_SCHEMA = {
     "enrolment_id": "string",
     "upn": "string",
     "nc_year": "string",
+    "sex": "string",
+    "ethnicity": "string",
+    "sen_provision": "string",
     "sessions_possible": "float64",
     "summer_ht2_sessions_possible": "float64",
 }
@@ -33,19 +36,30 @@ def enrolments() -> ibis.Table:
         ENROLMENT_SCHEMA,
         [
             # e1: 100 possible sessions over the year, 10 missed -> exactly 10%: persistent.
-            ("2025_spring", "P1", "e1", "A", "4", 30, None),
-            ("2025_summer", "P1", "e1", "A", "4", 30, None),
-            ("2025_autumn", "P1", "e1", "A", "5", 20, 20),  # NC year 5 is next year's
+            ("2025_spring", "P1", "e1", "A", "4", "F", "WBRI", "N", 30, None),
+            ("2025_summer", "P1", "e1", "A", "4", "F", "WBRI", "N", 30, None),
+            (
+                "2025_autumn",
+                "P1",
+                "e1",
+                "A",
+                "5",
+                "F",
+                "WBRI",
+                "N",
+                20,
+                20,
+            ),  # NC year 5 is next year's
             # e2: 200 possible, 100 missed -> 50%: severe (and persistent).
-            ("2025_spring", "S1", "e2", "B", "9", 200, None),
+            ("2025_spring", "S1", "e2", "B", "9", "F", "WBRI", "N", 200, None),
             # e3: 100 possible, 9 missed -> 9%: neither.
-            ("2025_spring", "S1", "e3", "C", "10", 100, None),
+            ("2025_spring", "S1", "e3", "C", "10", "F", "WBRI", "N", 100, None),
             # e4: reception year: outside compulsory school age, left out.
-            ("2025_spring", "P1", "e4", "D", "R", 100, None),
+            ("2025_spring", "P1", "e4", "D", "R", "F", "WBRI", "N", 100, None),
             # e5: alternative provision: outside the headline population.
-            ("2025_spring", "A1", "e5", "E", "10", 100, None),
+            ("2025_spring", "A1", "e5", "E", "10", "F", "WBRI", "N", 100, None),
             # e6: last year's census: not this academic year.
-            ("2024_summer", "P1", "e6", "F", "3", 100, None),
+            ("2024_summer", "P1", "e6", "F", "3", "F", "WBRI", "N", 100, None),
         ],
     )
     absences = table(

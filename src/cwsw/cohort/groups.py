@@ -14,17 +14,33 @@ import ibis
 from ibis import _
 from ibis.expr.types import Table
 
-from cwsw.cohort.timelines import care_periods, cin_spells, cp_spells, open_at, overlaps
+from cwsw.cohort.timelines import (
+    CLA,
+    CP,
+    STATUSES,
+    care_periods,
+    cin_spells,
+    cp_spells,
+    open_at,
+    overlaps,
+    status_spells,
+)
 
-DEFINITION_VERSION = "groups-1"
+DEFINITION_VERSION = "groups-2"
 
 CLA_12_MONTHS = "CLA 12 months"
 CLA_UNDER_12_MONTHS = "CLA under 12 months"
 CPPO = "CPPO"
 CINO = "CINO"
 
+# At any point in the collection year (DfE's "at any point" groups), same hierarchy.
+CLA_IN_YEAR = "CLA in year"
+CPPO_IN_YEAR = "CPPO in year"
+CINO_IN_YEAR = "CINO in year"
+
 # Highest priority first: a child in several is counted in the first only.
 GROUP_PRIORITY = (CLA_12_MONTHS, CLA_UNDER_12_MONTHS, CPPO, CINO)
+IN_YEAR_PRIORITY = (CLA_IN_YEAR, CPPO_IN_YEAR, CINO_IN_YEAR)
 
 
 def collection_year_start(reference_date: dt.date) -> dt.date:
@@ -53,14 +69,19 @@ def on_cp_plan_at(cp_plan: Table, reference_date: dt.date) -> Table:
     return spells.filter(open_at(spells, ibis.literal(reference_date))).select("la_child_id")
 
 
-def in_need_at(cin_episode: Table, reference_date: dt.date) -> Table:
+def in_need_at(cin_episode: Table, reference_date: dt.date, *, include_nfa: bool = False) -> Table:
     """Children with a CIN episode (not a no-further-action referral) open on the date."""
-    spells = cin_spells(cin_episode)
+    spells = cin_spells(cin_episode, include_nfa=include_nfa)
     return spells.filter(open_at(spells, ibis.literal(reference_date))).select("la_child_id")
 
 
 def social_care_group_at(
-    cin_episode: Table, cp_plan: Table, cla_episode: Table, reference_date: dt.date
+    cin_episode: Table,
+    cp_plan: Table,
+    cla_episode: Table,
+    reference_date: dt.date,
+    *,
+    include_nfa: bool = False,
 ) -> Table:
     """Each child's DfE social care group at ``reference_date`` (one row per child).
 
@@ -73,22 +94,81 @@ def social_care_group_at(
         social_care_group=ibis.ifelse(_.twelve_months, CLA_12_MONTHS, CLA_UNDER_12_MONTHS),
     )
     cp = on_cp_plan_at(cp_plan, reference_date).mutate(social_care_group=ibis.literal(CPPO))
-    cin = in_need_at(cin_episode, reference_date).mutate(social_care_group=ibis.literal(CINO))
+    cin = in_need_at(cin_episode, reference_date, include_nfa=include_nfa).mutate(
+        social_care_group=ibis.literal(CINO)
+    )
     return highest_group(cla.union(cp).union(cin).distinct(), "la_child_id")
 
 
-def highest_group(memberships: Table, key: str) -> Table:
+def highest_group(
+    memberships: Table, key: str, priority: tuple[str, ...] = GROUP_PRIORITY
+) -> Table:
     """Keep each ``key``'s highest-priority ``social_care_group`` (DfE's hierarchy)."""
     rank = ibis.cases(
-        *((memberships.social_care_group == g, i) for i, g in enumerate(GROUP_PRIORITY)),
-        else_=len(GROUP_PRIORITY),
+        *((memberships.social_care_group == g, i) for i, g in enumerate(priority)),
+        else_=len(priority),
     )
     window = ibis.window(group_by=key, order_by=rank)
     ranked = memberships.mutate(_rank=ibis.row_number().over(window))
     return ranked.filter(ranked._rank == 0).select(key, "social_care_group")
 
 
-def cohort_ever_cin(cin_episode: Table, reference_date: dt.date, years: int = 6) -> Table:
+def social_care_group_in_year(
+    cin_episode: Table,
+    cp_plan: Table,
+    cla_episode: Table,
+    reference_date: dt.date,
+    *,
+    include_nfa: bool = False,
+) -> Table:
+    """Each child's highest social care status at any point in the collection year.
+
+    The year runs from 1 April to the 31 March ``reference_date`` (DfE's "at any point in the
+    year" groups): looked after at any point > on a CP plan at any point (not looked after)
+    > in need at any point (neither). Columns: ``la_child_id``, ``social_care_group`` (one of
+    :data:`IN_YEAR_PRIORITY`).
+    """
+    start = ibis.literal(collection_year_start(reference_date))
+    end = ibis.literal(reference_date)
+    spells = status_spells(cin_episode, cp_plan, cla_episode, include_nfa=include_nfa)
+    label = ibis.cases(
+        (spells.status == CLA, CLA_IN_YEAR),
+        (spells.status == CP, CPPO_IN_YEAR),
+        else_=CINO_IN_YEAR,
+    )
+    in_year = spells.filter(overlaps(spells, start, end)).select(
+        "la_child_id", social_care_group=label
+    )
+    return highest_group(in_year.distinct(), "la_child_id", IN_YEAR_PRIORITY)
+
+
+def ever_with_status(spells: Table, status: str, reference_date: dt.date, years: int = 6) -> Table:
+    """Children with a ``status`` spell open at any time in the ``years`` collection years
+    ending ``reference_date`` (from 1 April ``years`` years before). ``spells`` is
+    :func:`~cwsw.cohort.timelines.status_spells`. Columns: ``la_child_id``."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+    if years < 1:
+        raise ValueError(f"years must be at least 1, got {years}")
+    start = ibis.literal(dt.date(reference_date.year - years, 4, 1))
+    chosen = spells.filter(spells.status == status)
+    return (
+        chosen.filter(overlaps(chosen, start, ibis.literal(reference_date)))
+        .select("la_child_id")
+        .distinct()
+    )
+
+
+def currently_open(spells: Table, as_of: dt.date, statuses: tuple[str, ...] = STATUSES) -> Table:
+    """Children with an open case on ``as_of`` (a CIN episode, CP plan or period of care not
+    closed by then; by default any of the three). Columns: ``la_child_id``."""
+    chosen = spells.filter(spells.status.isin(statuses))
+    return chosen.filter(open_at(chosen, ibis.literal(as_of))).select("la_child_id").distinct()
+
+
+def cohort_ever_cin(
+    cin_episode: Table, reference_date: dt.date, years: int = 6, *, include_nfa: bool = False
+) -> Table:
     """Children in need at any point in the ``years`` collection years ending ``reference_date``.
 
     DfE's "Ever CIN – last 6 years" (Outcomes for children in need, 2019 review onwards): a CIN
@@ -96,7 +176,7 @@ def cohort_ever_cin(cin_episode: Table, reference_date: dt.date, years: int = 6)
     before to the reference 31 March. Columns: ``la_child_id``.
     """
     start = dt.date(reference_date.year - years, 4, 1)
-    spells = cin_spells(cin_episode)
+    spells = cin_spells(cin_episode, include_nfa=include_nfa)
     return (
         spells.filter(overlaps(spells, ibis.literal(start), ibis.literal(reference_date)))
         .select("la_child_id")

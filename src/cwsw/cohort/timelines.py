@@ -11,7 +11,13 @@ import ibis
 from ibis import _
 from ibis.expr.types import Table
 
-DEFINITION_VERSION = "timelines-1"
+DEFINITION_VERSION = "timelines-2"
+
+# The statuses a timeline holds (DOMAIN.md §2).
+CIN = "CIN"
+CP = "CP"
+CLA = "CLA"
+STATUSES = (CIN, CP, CLA)
 
 
 def _newest_version(table: Table, key: list[str]) -> Table:
@@ -40,6 +46,12 @@ def cin_spells(cin_episode: Table, *, include_nfa: bool = False) -> Table:
 def cp_spells(cp_plan: Table) -> Table:
     """Child protection plan spells (``CPPstartDate`` to ``CPPendDate``)."""
     plans = _newest_version(cp_plan.filter(_.start_date.notnull()), ["la_child_id", "start_date"])
+    return plans.select("la_child_id", "start_date", "end_date").distinct()
+
+
+def cin_plan_spells(cin_plan: Table) -> Table:
+    """CIN plan spells (``CINPlanStartDate`` to ``CINPlanEndDate``, collected from 2022)."""
+    plans = _newest_version(cin_plan.filter(_.start_date.notnull()), ["la_child_id", "start_date"])
     return plans.select("la_child_id", "start_date", "end_date").distinct()
 
 
@@ -83,3 +95,25 @@ def open_at(spells: Table, on: ibis.Value) -> ibis.ir.BooleanColumn:
 def overlaps(spells: Table, start: ibis.Value, end: ibis.Value) -> ibis.ir.BooleanColumn:
     """True for a spell open at any point between ``start`` and ``end`` inclusive."""
     return (spells.start_date <= end) & (spells.end_date.isnull() | (spells.end_date >= start))
+
+
+def status_spells(
+    cin_episode: Table, cp_plan: Table, cla_episode: Table, *, include_nfa: bool = False
+) -> Table:
+    """Every child's status timeline: CIN episodes, CP plans and periods of care, one table.
+
+    Columns: ``la_child_id``, ``status`` (``CIN``, ``CP`` or ``CLA``), ``start_date``,
+    ``end_date`` (null while open). NFA referrals are left out unless ``include_nfa``.
+    """
+    parts = (
+        (CIN, cin_spells(cin_episode, include_nfa=include_nfa)),
+        (CP, cp_spells(cp_plan)),
+        (CLA, care_periods(cla_episode)),
+    )
+    tables = [
+        spells.select(
+            "la_child_id", status=ibis.literal(status), start_date="start_date", end_date="end_date"
+        )
+        for status, spells in parts
+    ]
+    return tables[0].union(tables[1]).union(tables[2])

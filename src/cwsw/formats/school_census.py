@@ -19,6 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from cwsw.formats.attendance_codes import CODES_BY_KIND
 from cwsw.formats.common import (
     BATCH_ROWS,
     MAX_LINE,
@@ -71,18 +72,10 @@ UNUSED_TABLES = frozenset(
 SEX_CODES = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
 # 2021 renamed the fixed-period exclusion FIXD to suspension SUSP: keep one code downstream.
 EXCLUSION_CATEGORY = {"PERM": "PERM", "SUSP": "SUSP", "FIXD": "SUSP", "LNCH": "LNCH"}
-_CODES = {
-    "present": "/ \\ L",
-    # approved educational activity counts as present
-    "approved": "K V P W B",
-    "authorised": "C C1 C2 E I M J1 R S T H J",
-    "unauthorised": "G N O U",
-    "not_counted": "D Q X Z # Y Y1 Y2 Y3 Y4 Y5 Y6 Y7",
-}
 _ABSENCE_TYPES = {
     code: ("present" if kind == "approved" else kind)
-    for kind, codes in _CODES.items()
-    for code in codes.split()
+    for kind, codes in CODES_BY_KIND.items()
+    for code in codes
 }
 ON_ROLL_ID = "pupilonrolltableid"
 OFF_ROLL_ID = "pupilnolongeronrolltableid"

@@ -12,11 +12,9 @@ import ibis
 from ibis import _
 from ibis.expr.types import Table
 
-DEFINITION_VERSION = "absence-1"
+from cwsw.formats.attendance_codes import AUTHORISED_ABSENCE_CODES, UNAUTHORISED_ABSENCE_CODES
 
-# Attendance codes (DOMAIN.md §3). Legacy H and J were authorised before 2024.
-AUTHORISED_ABSENCE_CODES = ("C", "C1", "C2", "E", "I", "M", "J1", "R", "S", "T", "H", "J")
-UNAUTHORISED_ABSENCE_CODES = ("G", "N", "O", "U")
+DEFINITION_VERSION = "absence-2"
 
 # DfE's headline absence covers state-funded primary, secondary and special schools.
 HEADLINE_PHASES = ("Primary", "Secondary", "Special")
@@ -37,17 +35,30 @@ def census_terms_for_absence(academic_year_end: int) -> tuple[str, str, str]:
     return (f"{y}_spring", f"{y}_summer", f"{y}_autumn")
 
 
+TERM_NAMES = ("autumn", "spring", "summer")
+
+
 def enrolment_absence(
-    pupil_enrolment: Table, pupil_absence: Table, establishment: Table, academic_year_end: int
+    pupil_enrolment: Table,
+    pupil_absence: Table,
+    establishment: Table,
+    academic_year_end: int,
+    *,
+    terms: tuple[str, ...] | None = None,
 ) -> Table:
     """One row per enrolment in the year: its pupil, school, phase and session totals.
 
-    Columns: ``laestab``, ``enrolment_id``, ``upn``, ``nc_year``, ``phase``,
-    ``sessions_possible``, ``authorised``, ``unauthorised``.
+    ``terms`` narrows the year to some of its census terms (for trends by term: the spring
+    census alone is the autumn term). Columns: ``laestab``, ``enrolment_id``, ``upn``,
+    ``nc_year``, ``sex``, ``ethnicity``, ``sen_provision`` (as at the year's first census),
+    ``phase``, ``sessions_possible``, ``authorised``, ``unauthorised``.
     """
-    terms = census_terms_for_absence(academic_year_end)
-    term_order = ibis.cases(*((pupil_enrolment.census_term == t, i) for i, t in enumerate(terms)))
-    rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(terms)).mutate(
+    year_terms = census_terms_for_absence(academic_year_end)
+    terms = terms or year_terms
+    term_order = ibis.cases(
+        *((pupil_enrolment.census_term == t, i) for i, t in enumerate(year_terms))
+    )
+    year_rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(year_terms)).mutate(
         _term_order=term_order
     )
     key = ["laestab", "enrolment_id"]
@@ -55,10 +66,11 @@ def enrolment_absence(
     # already belongs to the next year for pupils still on roll).
     first_seen = ibis.window(group_by=key, order_by="_term_order")
     details = (
-        rows.mutate(_rank=ibis.row_number().over(first_seen))
+        year_rows.mutate(_rank=ibis.row_number().over(first_seen))
         .filter(_._rank == 0)
-        .select(*key, "upn", "nc_year")
+        .select(*key, *PUPIL_DETAILS)
     )
+    rows = year_rows.filter(year_rows.census_term.isin(terms))
     possible = rows.group_by(key).aggregate(
         sessions_possible=(
             _.sessions_possible.fill_null(0) + _.summer_ht2_sessions_possible.fill_null(0)
@@ -77,8 +89,7 @@ def enrolment_absence(
         .left_join(absence_totals, key)
         .select(
             *key,
-            "upn",
-            "nc_year",
+            *PUPIL_DETAILS,
             "sessions_possible",
             authorised=_.authorised.fill_null(0),
             unauthorised=_.unauthorised.fill_null(0),
@@ -87,6 +98,9 @@ def enrolment_absence(
         .drop("laestab_right")
     )
     return joined
+
+
+PUPIL_DETAILS = ("upn", "nc_year", "sex", "ethnicity", "sen_provision")
 
 
 def headline_enrolments(enrolments: Table) -> Table:
@@ -109,13 +123,20 @@ def _absence_share(enrolments: Table) -> ibis.ir.FloatingColumn:
 
 
 def overall_absence(enrolments: Table) -> dict[str, ibis.Value]:
-    """Overall absence rate: authorised + unauthorised sessions over possible sessions, %."""
+    """Overall absence rate: authorised + unauthorised sessions over possible sessions, %.
+
+    EES ``pt_overall`` = ``t_sess_overall`` / ``t_sess_possible`` (DfE, "Pupil absence in
+    schools in England", methodology; "Outcomes for children in need" absence tables).
+    """
     missed = (enrolments.authorised + enrolments.unauthorised).sum()
     return {"numerator": missed, "denominator": enrolments.sessions_possible.sum()}
 
 
 def authorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
-    """Authorised absence rate: authorised sessions over possible sessions, %."""
+    """Authorised absence rate: authorised sessions over possible sessions, %.
+
+    EES ``pt_sess_authorised``; codes from :mod:`cwsw.formats.attendance_codes`.
+    """
     return {
         "numerator": enrolments.authorised.sum(),
         "denominator": enrolments.sessions_possible.sum(),
@@ -123,7 +144,10 @@ def authorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
 
 
 def unauthorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
-    """Unauthorised absence rate: unauthorised sessions over possible sessions, %."""
+    """Unauthorised absence rate: unauthorised sessions over possible sessions, %.
+
+    EES ``pt_sess_unauthorised``; codes from :mod:`cwsw.formats.attendance_codes`.
+    """
     return {
         "numerator": enrolments.unauthorised.sum(),
         "denominator": enrolments.sessions_possible.sum(),
@@ -131,13 +155,20 @@ def unauthorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
 
 
 def persistent_absence(enrolments: Table) -> dict[str, ibis.Value]:
-    """Persistent absence: % of enrolments missing 10% or more of their possible sessions."""
+    """Persistent absence: % of enrolments missing 10% or more of their possible sessions.
+
+    EES ``pt_pupils_pa_10_exact`` = ``t_pupils_pa_10_exact`` / ``t_pupils`` (enrolment based,
+    each enrolment against its own possible sessions; DfE absence methodology, 2024/25).
+    """
     is_persistent = _absence_share(enrolments) >= PERSISTENT_ABSENCE_THRESHOLD
     return {"numerator": is_persistent.cast("int64").sum(), "denominator": enrolments.count()}
 
 
 def severe_absence(enrolments: Table) -> dict[str, ibis.Value]:
-    """Severe absence: % of enrolments missing 50% or more of their possible sessions."""
+    """Severe absence: % of enrolments missing 50% or more of their possible sessions.
+
+    EES ``pt_pupils_pa_50_exact`` (a subset of persistent absence; DfE absence methodology).
+    """
     is_severe = _absence_share(enrolments) >= SEVERE_ABSENCE_THRESHOLD
     return {"numerator": is_severe.cast("int64").sum(), "denominator": enrolments.count()}
 

@@ -1,13 +1,16 @@
-"""Marts: measure x cohort x period, with numerator, denominator and where they came from.
+"""Marts: measure x cohort x breakdown x period, with numerator, denominator and lineage.
 
 Marts hold unsuppressed figures inside the warehouse; disclosure control is applied when a
-figure leaves (:mod:`cwsw.indicators.service`), so a child-level role and an aggregate role
-read the same mart through the same gate.
+figure leaves (:func:`disclosed_mart`, through :func:`cwsw.indicators.suppression.suppress`),
+so a child-level role and an aggregate role read the same mart through the same gate.
+All of the logic is Ibis expressions over the backend's tables; only the finished rows are
+brought back (as pandas) to be stored. Columns are documented in ``docs/marts.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
@@ -15,22 +18,25 @@ import pandas as pd
 from ibis import _
 from ibis.expr.types import Table
 
-from cwsw.cohort import groups
-from cwsw.cohort.groups import (
-    CINO,
-    CLA_12_MONTHS,
-    CPPO,
-    cohort_ever_cin,
-    highest_group,
-    social_care_group_at,
+from cwsw.cohort import definitions
+from cwsw.cohort.definitions import (
+    ALL_PUPILS,
+    DEFAULT_COHORTS,
+    EVER_CIN_6_YEARS,
+    NEVER_CIN_6_YEARS,
+    CohortSpec,
+    Timelines,
+    cohort_tagged,
+    pupil_memberships,
 )
-from cwsw.indicators import absence
+from cwsw.cohort.groups import CINO, CLA_12_MONTHS, CPPO, highest_group, social_care_group_at
+from cwsw.indicators import absence, attainment, breakdowns, measures, pupils
+from cwsw.indicators.measures import ENROLMENTS, KS2, KS4, PUPILS, Measure
+from cwsw.indicators.suppression import Relation, suppress
 
-ALL_PUPILS = "All pupils"
-EVER_CIN_6_YEARS = "Ever CIN last 6 years"
-NEVER_CIN_6_YEARS = "Not CIN in last 6 years"
+__all__ = ["ALL_PUPILS", "EVER_CIN_6_YEARS", "NEVER_CIN_6_YEARS"]
 
-# Cohorts in display order, with the plain-English label a reader sees.
+# Cohorts of the headline table in display order, with the plain-English label a reader sees.
 COHORT_LABELS = {
     CINO: "Child in need (not on a plan or looked after)",
     CPPO: "On a child protection plan (not looked after)",
@@ -40,19 +46,41 @@ COHORT_LABELS = {
     ALL_PUPILS: "All pupils",
 }
 
-ABSENCE_MART = "mart_absence"
+MART = "mart_measure"
+YEAR = "year"
+TERM = "term"
 MART_COLUMNS = {
     "academic_year": "string",
+    "period": "string",
+    "period_type": "string",
     "reference_date": "date",
-    "cohort": "string",
+    "population": "string",
     "measure": "string",
+    "cohort": "string",
+    "cohort_kind": "string",
+    "complement_of": "string",
+    "breakdown": "string",
+    "breakdown_value": "string",
     "numerator": "float64",
     "denominator": "float64",
     "value": "float64",
+    "numerator_quantity": "string",
+    "denominator_quantity": "string",
     "definition_version": "string",
     "source_loads": "string",
     "built_at": "timestamp",
 }
+
+# The tables each population's figures are computed from (for the lineage column).
+SOCIAL_CARE_TABLES = ("cin_episode", "cp_plan", "cla_episode", "child_pupil_link")
+POPULATION_TABLES = {
+    ENROLMENTS: ("pupil_enrolment", "pupil_absence", "pupil_fsm", "establishment"),
+    PUPILS: ("pupil_enrolment", "pupil_exclusion", "pupil_fsm", "establishment"),
+    KS2: ("ks2_result", "pupil_enrolment", "pupil_fsm", "establishment"),
+    KS4: ("ks4_result", "pupil_enrolment", "pupil_fsm", "establishment"),
+}
+# Census term -> the academic term whose absence it carries (a term in arrears).
+ABSENCE_TERM = {"spring": "autumn", "summer": "spring", "autumn": "summer"}
 
 
 def academic_year_label(academic_year_end: int) -> str:
@@ -60,104 +88,291 @@ def academic_year_label(academic_year_end: int) -> str:
     return f"{academic_year_end - 1}/{str(academic_year_end)[-2:]}"
 
 
-def pupil_cohorts(con: ibis.BaseBackend, reference_date: dt.date) -> Table:
-    """Each linked pupil (by UPN) with their social care group and ever-6 membership.
+def pupil_social_care_groups(con: ibis.BaseBackend, reference_date: dt.date) -> Table:
+    """Each linked pupil's DfE social care group at ``reference_date``.
 
-    Columns: ``upn``, ``social_care_group`` (null when not in a group at the date),
-    ``ever_cin_6``.
+    Columns: ``_group_upn``, ``social_care_group``. A pupil linked to two children takes the
+    higher group.
     """
-    cin_episode = con.table("cin_episode")
     link = con.table("child_pupil_link").select("la_child_id", "upn")
     child_groups = social_care_group_at(
-        cin_episode, con.table("cp_plan"), con.table("cla_episode"), reference_date
+        con.table("cin_episode"), con.table("cp_plan"), con.table("cla_episode"), reference_date
     )
     by_upn = highest_group(
         link.join(child_groups, "la_child_id").select("upn", "social_care_group"), "upn"
     )
-    ever = (
-        link.join(cohort_ever_cin(cin_episode, reference_date), "la_child_id")
-        .select("upn")
-        .distinct()
-        .mutate(ever_cin_6=ibis.literal(True))
-    )
-    upns = link.select("upn").distinct()
-    return (
-        upns.left_join(by_upn, "upn")
-        .drop("upn_right")
-        .left_join(ever, "upn")
-        .select("upn", "social_care_group", ever_cin_6=_.ever_cin_6.fill_null(False))
-    )
+    return by_upn.select(_group_upn="upn", social_care_group="social_care_group")
 
 
-def absence_by_cohort(con: ibis.BaseBackend, reference_date: dt.date) -> Table:
-    """The absence measures' numerators and denominators for every cohort, one row each.
+def _with_group(population: Table, groups_by_upn: Table) -> Table:
+    joined = population.left_join(groups_by_upn, population.upn == groups_by_upn._group_upn)
+    return joined.drop("_group_upn")
 
-    Social care status at 31 March of year Y pairs with the academic year ending in summer Y
-    (DOMAIN.md §2).
-    """
+
+def enrolment_population(
+    con: ibis.BaseBackend, academic_year_end: int, terms: tuple[str, ...] | None = None
+) -> Table:
+    """The headline absence enrolments of the year (or of some of its census terms), with
+    the pupil's FSM eligibility."""
+    enrolment = con.table("pupil_enrolment")
     enrolments = absence.headline_enrolments(
         absence.enrolment_absence(
-            con.table("pupil_enrolment"),
+            enrolment,
             con.table("pupil_absence"),
             con.table("establishment"),
-            reference_date.year,
+            academic_year_end,
+            terms=terms,
         )
     )
-    cohorts = pupil_cohorts(con, reference_date)
-    tagged = enrolments.left_join(cohorts, "upn").drop("upn_right")
-    ever = tagged.ever_cin_6.fill_null(False)
-    by_cohort = (
-        tagged.mutate(cohort=ibis.literal(ALL_PUPILS))
-        .union(
-            tagged.filter(tagged.social_care_group.isin([CINO, CPPO, CLA_12_MONTHS])).mutate(
-                cohort=_.social_care_group
-            )
-        )
-        .union(tagged.filter(ever).mutate(cohort=ibis.literal(EVER_CIN_6_YEARS)))
-        .union(tagged.filter(~ever).mutate(cohort=ibis.literal(NEVER_CIN_6_YEARS)))
+    fsm = pupils.fsm_flags(enrolment, con.table("pupil_fsm"), academic_year_end)
+    keyed = enrolments.mutate(_pupil=pupils.pupil_key(enrolments))
+    return (
+        keyed.left_join(fsm, "_pupil")
+        .drop("_pupil", "_pupil_right", "fsm6")
+        .mutate(fsm=_.fsm.fill_null(False))
     )
-    aggregates: dict[str, Any] = {}
-    for name, (measure, _pct) in absence.ABSENCE_MEASURES.items():
-        parts = measure(by_cohort)
-        aggregates[f"{name}__numerator"] = parts["numerator"]
-        aggregates[f"{name}__denominator"] = parts["denominator"]
-    return by_cohort.group_by("cohort").aggregate(**aggregates)
 
 
-def build_absence_mart(
-    con: ibis.BaseBackend, reference_date: dt.date, source_loads: list[str]
-) -> pd.DataFrame:
-    """Compute the absence mart for the year paired with ``reference_date``.
+def populations(con: ibis.BaseBackend, academic_year_end: int) -> dict[str, Table]:
+    """Every population of the year, before cohorts and social care groups are attached."""
+    census = pupils.census_pupils(
+        con.table("pupil_enrolment"),
+        con.table("pupil_exclusion"),
+        con.table("pupil_fsm"),
+        con.table("establishment"),
+        academic_year_end,
+    )
+    schools = con.table("establishment")
+    return {
+        ENROLMENTS: enrolment_population(con, academic_year_end),
+        PUPILS: census,
+        KS2: attainment.ks2_pupils(con.table("ks2_result"), census, schools, academic_year_end),
+        KS4: attainment.ks4_pupils(con.table("ks4_result"), census, schools, academic_year_end),
+    }
 
-    Returns the mart rows (one per cohort and measure); :func:`write_mart` stores them.
-    """
-    wide = con.execute(absence_by_cohort(con, reference_date))
-    found = {row["cohort"]: row for row in wide.to_dict("records")}
-    built_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+def _aggregate(table: Table, chosen: Sequence[Measure]) -> Table:
+    parts: dict[str, Any] = {}
+    for i, measure in enumerate(chosen):
+        figures = measure.function(table)
+        parts[f"n{i}"] = figures["numerator"].cast("float64")
+        parts[f"d{i}"] = figures["denominator"].cast("float64")
+    return table.group_by(["cohort", "breakdown", "breakdown_value"]).aggregate(**parts)
+
+
+def _rows(
+    wide: pd.DataFrame,
+    chosen: Sequence[Measure],
+    specs: dict[str, CohortSpec],
+    common: dict[str, Any],
+) -> list[dict[str, Any]]:
     rows = []
-    for cohort in COHORT_LABELS:
-        record = found.get(cohort)
-        for name, (_measure, is_percentage) in absence.ABSENCE_MEASURES.items():
-            numerator = float(record[f"{name}__numerator"] or 0) if record else 0.0
-            denominator = float(record[f"{name}__denominator"] or 0) if record else 0.0
-            if is_percentage:
-                value = 100 * numerator / denominator if denominator else None
-            else:
-                value = numerator
+    for record in wide.to_dict("records"):
+        spec = specs[record["cohort"]]
+        for i, measure in enumerate(chosen):
+            numerator = float(record[f"n{i}"] or 0)
+            denominator = float(record[f"d{i}"] or 0)
             rows.append(
-                {
-                    "academic_year": academic_year_label(reference_date.year),
-                    "reference_date": reference_date,
-                    "cohort": cohort,
-                    "measure": name,
+                common
+                | {
+                    "population": measure.population,
+                    "measure": measure.name,
+                    "cohort": spec.name,
+                    "cohort_kind": spec.kind,
+                    "complement_of": spec.of if spec.kind == "not" else "",
+                    "breakdown": record["breakdown"],
+                    "breakdown_value": str(record["breakdown_value"]),
                     "numerator": numerator,
                     "denominator": denominator,
-                    "value": value,
+                    "value": measure.value(numerator, denominator),
+                    "numerator_quantity": measure.numerator,
+                    "denominator_quantity": measure.denominator,
                     "definition_version": "+".join(
-                        (absence.DEFINITION_VERSION, groups.DEFINITION_VERSION)
+                        (
+                            f"{measure.name}-{measure.version}",
+                            measures.DEFINITION_VERSION,
+                            breakdowns.DEFINITION_VERSION,
+                            f"{spec.name}:{spec.definition_version}",
+                            definitions.DEFINITION_VERSION,
+                        )
                     ),
-                    "source_loads": ",".join(source_loads),
-                    "built_at": built_at,
+                    "source_loads": common["source_loads"][measure.population],
                 }
             )
-    return pd.DataFrame(rows, columns=list(MART_COLUMNS))
+    return rows
+
+
+def build_marts(
+    con: ibis.BaseBackend,
+    reference_date: dt.date,
+    source_loads: dict[str, str],
+    cohorts: Sequence[CohortSpec] = DEFAULT_COHORTS,
+) -> pd.DataFrame:
+    """All the marts' rows for the academic year paired with ``reference_date``.
+
+    Social care status at 31 March of year Y pairs with the academic year ending in summer Y
+    (DOMAIN.md §2). ``source_loads`` gives each population's loads (:func:`lineage`). Every
+    measure is broken down by every breakdown for the year; absence also by term.
+    """
+    year = reference_date.year
+    specs = {s.name: s for s in cohorts}
+    memberships = pupil_memberships(
+        cohorts, Timelines.from_backend(con), con.table("child_pupil_link"), reference_date
+    ).cache()
+    groups_by_upn = pupil_social_care_groups(con, reference_date).cache()
+    built_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    common: dict[str, Any] = {
+        "academic_year": academic_year_label(year),
+        "period": academic_year_label(year),
+        "period_type": YEAR,
+        "reference_date": reference_date,
+        "source_loads": source_loads,
+        "built_at": built_at,
+    }
+    rows: list[dict[str, Any]] = []
+    for population, table in populations(con, year).items():
+        chosen = measures.measures_of(population)
+        tagged = cohort_tagged(_with_group(table, groups_by_upn), memberships, cohorts)
+        wide = con.execute(_aggregate(breakdowns.by_breakdown(tagged), chosen))
+        rows.extend(_rows(wide, chosen, specs, common))
+    chosen = measures.measures_of(ENROLMENTS)
+    for census_term in absence.census_terms_for_absence(year):
+        term = ABSENCE_TERM[census_term.split("_")[1]]
+        table = _with_group(enrolment_population(con, year, (census_term,)), groups_by_upn)
+        tagged = cohort_tagged(table, memberships, cohorts)
+        wide = con.execute(_aggregate(breakdowns.by_breakdown(tagged, ("total",)), chosen))
+        term_common = common | {
+            "period": f"{academic_year_label(year)} {term} term",
+            "period_type": TERM,
+        }
+        rows.extend(_rows(wide, chosen, specs, term_common))
+    frame = pd.DataFrame(rows, columns=list(MART_COLUMNS))
+    return frame.sort_values(
+        ["period_type", "period", "population", "measure", "cohort", "breakdown"],
+        kind="stable",
+        ignore_index=True,
+    )
+
+
+def lineage(con: ibis.BaseBackend, loads: pd.DataFrame) -> dict[str, str]:
+    """Each population's source loads: ``name (sha256 prefix)`` of every file its tables hold.
+
+    ``loads`` has ``load_id``, ``file_name`` and ``sha256`` (the ``loads`` table).
+    """
+    names = {
+        int(i): f"{name} ({str(sha)[:12]})"
+        for i, name, sha in zip(loads.load_id, loads.file_name, loads.sha256, strict=True)
+    }
+    tables = set(con.list_tables())
+    ids: dict[str, set[int]] = {}
+    for table in {t for ts in POPULATION_TABLES.values() for t in ts} | set(SOCIAL_CARE_TABLES):
+        if table in tables and "load_id" in con.table(table).columns:
+            found = con.table(table).select("load_id").distinct().execute()["load_id"]
+            ids[table] = {int(i) for i in found.dropna()}
+    out = {}
+    for population, own in POPULATION_TABLES.items():
+        used = set().union(*(ids.get(t, set()) for t in (*own, *SOCIAL_CARE_TABLES)))
+        out[population] = ",".join(names[i] for i in sorted(used) if i in names)
+    return out
+
+
+# -- disclosure control over a mart ------------------------------------------------------------
+
+Key = tuple[str, str, str, str, str]  # period, quantity, cohort, breakdown, breakdown value
+
+
+def _keys(mart: pd.DataFrame, quantity_column: str) -> list[Key]:
+    columns = (mart.period, mart[quantity_column], mart.cohort, mart.breakdown)
+    return [
+        (str(p), str(q), str(c), str(b), str(v))
+        for p, q, c, b, v in zip(*columns, mart.breakdown_value, strict=True)
+    ]
+
+
+def mart_relations(mart: pd.DataFrame) -> list[Relation]:
+    """Where the mart's quantities add up, for secondary suppression.
+
+    Within a period: each breakdown's values sum to its total; a ``not`` cohort and the cohort
+    it complements sum to all pupils; sessions missed are authorised plus unauthorised; and a
+    year's sessions are its terms' sessions.
+    """
+    quantities = set(_keys(mart, "numerator_quantity")) | set(_keys(mart, "denominator_quantity"))
+    relations: list[Relation] = []
+    parts: dict[tuple[str, str, str, str], list[Key]] = {}
+    for key in quantities:
+        if key[3] != "total":
+            parts.setdefault(key[:4], []).append(key)
+    for (period, quantity, cohort, _b), members in parts.items():
+        total = (period, quantity, cohort, "total", breakdowns.TOTAL)
+        if total in quantities:
+            relations.append(Relation(total, tuple(sorted(members))))
+    kinds = mart[["cohort", "cohort_kind", "complement_of"]].drop_duplicates()
+    cohorts = set(kinds.cohort)
+    everyone = [c for c, k in zip(kinds.cohort, kinds.cohort_kind, strict=True) if k == "all"]
+    complement_of = {
+        str(c): str(o)
+        for c, k, o in zip(kinds.cohort, kinds.cohort_kind, kinds.complement_of, strict=True)
+        if k == "not" and o in cohorts
+    }
+    for key in quantities:
+        period, quantity, cohort, breakdown, value = key
+        if cohort in complement_of:
+            inside: Key = (period, quantity, complement_of[cohort], breakdown, value)
+            for all_cohort in everyone:
+                total = (period, quantity, all_cohort, breakdown, value)
+                if total in quantities and inside in quantities:
+                    relations.append(Relation(total, (inside, key)))
+        for total_quantity, part_quantities in measures.QUANTITY_SUMS:
+            if quantity == total_quantity:
+                summed = tuple((period, q, cohort, breakdown, value) for q in part_quantities)
+                if all(m in quantities for m in summed):
+                    relations.append(Relation(key, summed))
+    periods = mart[["academic_year", "period", "period_type"]].drop_duplicates()
+    for _year, group in periods.groupby("academic_year"):
+        year_periods = [str(p) for p in group.period[group.period_type == YEAR]]
+        term_periods = [str(p) for p in group.period[group.period_type == TERM]]
+        if not year_periods or not term_periods:
+            continue
+        for key in quantities:
+            period, quantity, cohort, breakdown, value = key
+            if period == year_periods[0] and quantity in measures.ADDS_OVER_TERMS:
+                terms = tuple((p, quantity, cohort, breakdown, value) for p in term_periods)
+                if all(m in quantities for m in terms):
+                    relations.append(Relation(key, terms))
+    return relations
+
+
+def disclosed_mart(
+    mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
+) -> pd.DataFrame:
+    """The mart as it may leave the system: every row through :func:`suppress`, with the
+    mart's own relations, one academic year at a time (a year's outputs share one pattern)."""
+    if mart.empty:
+        out = mart.copy()
+        out["symbol"] = pd.Series(dtype="object")
+        out["suppressed"] = pd.Series(dtype="bool")
+        return out
+    parts = []
+    for _year, rows in mart.groupby("academic_year", sort=True):
+        rows = rows.reset_index(drop=True)
+        cells = rows.copy()
+        for side in ("numerator", "denominator"):
+            keys = _keys(rows, f"{side}_quantity")
+            cells[f"{side}_key"] = pd.Series(keys, index=rows.index, dtype="object")
+            cells[f"{side}_is_count"] = [
+                getattr(measures.BY_NAME[m], f"{side}_is_count") for m in rows.measure
+            ]
+        shown = suppress(
+            cells, mart_relations(rows), threshold=threshold, unrestricted=unrestricted
+        )
+        parts.append(
+            shown.drop(
+                columns=[
+                    "numerator_key",
+                    "denominator_key",
+                    "numerator_is_count",
+                    "denominator_is_count",
+                ]
+            )
+        )
+    return pd.concat(parts, ignore_index=True)

@@ -6,22 +6,21 @@ numbers, suppressed the same way.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from cwsw.indicators.marts import ABSENCE_MART, ALL_PUPILS, COHORT_LABELS
+from cwsw.indicators import rounding
+from cwsw.indicators.marts import ALL_PUPILS, COHORT_LABELS, MART, YEAR, disclosed_mart
 from cwsw.indicators.summary import AbsenceSummary, GroupFigures
-from cwsw.indicators.suppression import Disclosed, Symbol, disclose
+from cwsw.indicators.suppression import Disclosed, Symbol
 from cwsw.settings import get_settings
 from cwsw.warehouse.connection import Warehouse
 
 
 def round_half_up(value: float, places: int = 1) -> str:
     """Round as DfE publishes (half away from zero), not Python's round-half-to-even."""
-    quantum = Decimal(1).scaleb(-places)
-    return str(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    return str(rounding.round_half_up(value, places))
 
 
 def _show(figure: Disclosed, *, percentage: bool) -> str:
@@ -50,16 +49,16 @@ def summarise_absence_mart(
     if mart.empty:
         return None
     year = max(mart["academic_year"])
-    rows = mart[mart["academic_year"] == year]
+    shown = disclosed_mart(
+        mart[mart["academic_year"] == year], threshold=threshold, unrestricted=unrestricted
+    )
+    rows = shown[(shown["period_type"] == YEAR) & (shown["breakdown"] == "total")]
     disclosed: dict[tuple[str, str], Disclosed] = {}
     for row in rows.to_dict("records"):
+        symbol = row["symbol"]
         value = row["value"]
-        disclosed[(row["cohort"], row["measure"])] = disclose(
-            numerator=row["numerator"],
-            denominator=row["denominator"] if row["measure"] != "enrolments" else None,
-            value=None if pd.isna(value) else float(value),
-            threshold=threshold,
-            unrestricted=unrestricted,
+        disclosed[(row["cohort"], row["measure"])] = (
+            Disclosed(None, Symbol(symbol)) if isinstance(symbol, str) else Disclosed(value, None)
         )
     missing = Disclosed(None, Symbol.NOT_AVAILABLE)
     comparator = disclosed.get((ALL_PUPILS, "persistent_absence"), missing)
@@ -81,7 +80,8 @@ def summarise_absence_mart(
                 ),
             )
         )
-    first = rows.iloc[0]
+    absence_rows = rows[rows["population"] == "enrolments"]
+    first = (absence_rows if not absence_rows.empty else rows).iloc[0]
     return AbsenceSummary(
         academic_year=str(year),
         reference_date=pd.Timestamp(first["reference_date"]).date().isoformat(),
@@ -94,9 +94,9 @@ def summary_from(
     warehouse: Warehouse, *, threshold: int, unrestricted: bool = False
 ) -> AbsenceSummary | None:
     """The disclosed headline figures from an open warehouse, or None if nothing is built."""
-    if ABSENCE_MART not in warehouse.ibis.list_tables():
+    if MART not in warehouse.ibis.list_tables():
         return None
-    mart = warehouse.ibis.table(ABSENCE_MART).execute()
+    mart = warehouse.ibis.table(MART).execute()
     return summarise_absence_mart(mart, threshold=threshold, unrestricted=unrestricted)
 
 

@@ -1,0 +1,118 @@
+"""KS2 and KS4 attainment measures, on the results of the year (data contracts §2.1-2.2).
+
+Sources: DfE, "Key stage 2 attainment" and "Key stage 4 performance" methodology, and the
+"Outcomes for children in need" attainment tables (EES ``ks2_la`` / ``ks4_la`` columns).
+"""
+
+from __future__ import annotations
+
+import ibis
+from ibis import _
+from ibis.expr.types import Table
+
+DEFINITION_VERSION = "attainment-1"
+
+CHARACTERISTICS = ("nc_year", "sex", "ethnicity", "sen_provision", "fsm", "fsm6")
+
+
+def _with_characteristics(results: Table, pupils: Table, establishment: Table) -> Table:
+    """Results with the pupil's spring census characteristics (by UPN) and school phase."""
+    chars = pupils.filter(pupils.upn.notnull()).select(
+        _char_upn="upn", **{c: c for c in CHARACTERISTICS if c != "nc_year"}
+    )
+    phases = establishment.select(_phase_laestab="laestab", phase="phase").distinct()
+    joined = results.left_join(chars, results.upn == chars._char_upn).drop("_char_upn")
+    joined = joined.left_join(phases, joined.laestab == phases._phase_laestab).drop(
+        "_phase_laestab"
+    )
+    return joined.mutate(fsm=_.fsm.fill_null(False), fsm6=_.fsm6.fill_null(False))
+
+
+def ks2_pupils(
+    ks2_result: Table, pupils: Table, establishment: Table, academic_year_end: int
+) -> Table:
+    """Pupils at the end of KS2 in the year, one row each, with their characteristics."""
+    year = ks2_result.filter(ks2_result.year == academic_year_end).select(
+        "upn", "laestab", "ks2_read_exp", "ks2_writ_exp", "ks2_mat_exp", "ks2_rwm_exp"
+    )
+    return _with_characteristics(year, pupils, establishment).mutate(nc_year=ibis.literal("6"))
+
+
+def ks4_pupils(
+    ks4_result: Table, pupils: Table, establishment: Table, academic_year_end: int
+) -> Table:
+    """Pupils at the end of KS4 in the year, one row each, with their characteristics."""
+    year = ks4_result.filter(ks4_result.year == academic_year_end).select(
+        "upn", "laestab", "att8", "p8score", "l2basics_94", "l2basics_95"
+    )
+    return _with_characteristics(year, pupils, establishment).mutate(nc_year=ibis.literal("11"))
+
+
+def _met(results: Table, flag: ibis.ir.BooleanColumn) -> dict[str, ibis.Value]:
+    return {"numerator": flag.fill_null(False).cast("int64").sum(), "denominator": results.count()}
+
+
+def ks2_pupil_count(results: Table) -> dict[str, ibis.Value]:
+    """Pupils at the end of KS2 (EES ``t_rwm_eligible_pupils``)."""
+    n = results.count()
+    return {"numerator": n, "denominator": n}
+
+
+def ks2_rwm_expected(results: Table) -> dict[str, ibis.Value]:
+    """KS2: % meeting the expected standard in reading, writing and maths.
+
+    EES ``pt_rwm_met_expected_standard`` = ``t_rwm_met_expected_standard`` /
+    ``t_rwm_eligible_pupils``, published as a whole percentage.
+    """
+    return _met(results, results.ks2_rwm_exp)
+
+
+def ks2_reading_expected(results: Table) -> dict[str, ibis.Value]:
+    """KS2: % meeting the expected standard in reading (``pt_read_met_expected_standard``)."""
+    return _met(results, results.ks2_read_exp)
+
+
+def ks2_writing_expected(results: Table) -> dict[str, ibis.Value]:
+    """KS2: % meeting the expected standard in writing, teacher assessment
+    (``pt_writta_met_expected_standard``)."""
+    return _met(results, results.ks2_writ_exp)
+
+
+def ks2_maths_expected(results: Table) -> dict[str, ibis.Value]:
+    """KS2: % meeting the expected standard in maths (``pt_mat_met_expected_standard``)."""
+    return _met(results, results.ks2_mat_exp)
+
+
+def ks4_pupil_count(results: Table) -> dict[str, ibis.Value]:
+    """Pupils at the end of KS4 (EES ``t_pupils``)."""
+    n = results.count()
+    return {"numerator": n, "denominator": n}
+
+
+def ks4_attainment8(results: Table) -> dict[str, ibis.Value]:
+    """KS4: average Attainment 8 score per pupil (EES ``avg_att8`` = ``t_att8`` / ``t_pupils``).
+
+    Every pupil at the end of KS4 is in the base; a pupil with no score counts as 0, as a
+    pupil with no qualifications does in DfE's figures.
+    """
+    return {"numerator": results.att8.fill_null(0).sum(), "denominator": results.count()}
+
+
+def ks4_basics_94(results: Table) -> dict[str, ibis.Value]:
+    """KS4: % achieving grade 4 or above in English and maths (``pt_l2basics_94``)."""
+    return _met(results, results.l2basics_94)
+
+
+def ks4_basics_95(results: Table) -> dict[str, ibis.Value]:
+    """KS4: % achieving grade 5 or above in English and maths (``pt_l2basics_95``)."""
+    return _met(results, results.l2basics_95)
+
+
+def ks4_progress8(results: Table) -> dict[str, ibis.Value]:
+    """KS4: average Progress 8 score, over pupils with a score (``avg_p8score`` =
+    ``t_p8score`` / ``t_inp8calc``). Only where the results file gives ``p8score``."""
+    has = results.p8score.notnull()
+    return {
+        "numerator": results.p8score.fill_null(0).sum(),
+        "denominator": has.cast("int64").sum(),
+    }
