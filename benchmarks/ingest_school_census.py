@@ -326,7 +326,7 @@ def cwsw(folder: str) -> dict[str, float]:
     return {
         "seconds": seconds,
         "rows": sum(r.total_rows for r in results),
-        "findings": sum(len(r.findings) for r in results),
+        "findings": sum(r.findings.total for r in results),
         "warehouse_mib": size / 2**20,
         **tables,
     }
