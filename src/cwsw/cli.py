@@ -328,16 +328,50 @@ def link_reject(
 
 
 @app.command()
-def build() -> None:
+def build(
+    cohorts: Annotated[
+        Path | None,
+        typer.Option("--cohorts", help="TOML file naming more cohorts (docs/marts.md)"),
+    ] = None,
+) -> None:
     """(Re)build the cohorts and measures marts."""
+    from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortConfigError, load_cohorts
     from cwsw.warehouse.connection import Warehouse
 
+    try:
+        specs = load_cohorts(cohorts) if cohorts is not None else DEFAULT_COHORTS
+    except CohortConfigError as error:
+        raise _fail(str(error)) from None
     with Warehouse.open(get_settings().warehouse_path) as warehouse:
         try:
-            rows = pipeline.build(warehouse)
+            rows = pipeline.build(warehouse, cohorts=specs)
         except pipeline.NothingToBuild as error:
             raise _fail(str(error)) from None
     out.print(f"Built {rows} mart rows")
+
+
+export_app = typer.Typer(help="Export figures (through disclosure control).")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("marts")
+def export_marts(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for marts.csv and .parquet")],
+) -> None:
+    """Write the marts, suppressed, as CSV and Parquet (columns in docs/marts.md)."""
+    from cwsw.indicators.export import export_marts as write
+    from cwsw.warehouse.connection import Warehouse
+
+    settings = get_settings()
+    if not settings.warehouse_path.exists():
+        raise _fail(f"no warehouse at {settings.warehouse_path}: run `cwsw ingest` first")
+    with Warehouse.open(settings.warehouse_path, read_only=True) as warehouse:
+        try:
+            paths = write(warehouse, out_dir, threshold=settings.suppression_threshold)
+        except LookupError as error:
+            raise _fail(str(error)) from None
+    for path in paths:
+        out.print(f"Wrote {path.resolve()}")
 
 
 @app.command()

@@ -1,0 +1,180 @@
+"""The marts of the synthetic LA: every figure equals an independent calculation from the
+generated files (tests/synth/synth_measures.py, no cwsw code), and what leaves is disclosed."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from cwsw import pipeline
+from cwsw.cli import app
+from cwsw.cohort.definitions import parse_cohorts, with_defaults
+from cwsw.indicators import marts
+from cwsw.indicators.export import EXPORT_COLUMNS
+from cwsw.indicators.measures import BY_NAME, MEASURES
+from cwsw.warehouse.connection import Warehouse
+from tests.indicators.test_suppression import determined
+from tests.synth.synth_measures import independent_marts
+
+if TYPE_CHECKING:
+    from tests.conftest import BuiltLA
+
+THRESHOLD = 5
+
+
+@pytest.fixture(scope="module")
+def mart(built_la: BuiltLA) -> pd.DataFrame:
+    with Warehouse.open(built_la.warehouse_path, read_only=True) as warehouse:
+        return warehouse.ibis.table(marts.MART).execute()
+
+
+@pytest.fixture(scope="module")
+def expected(built_la: BuiltLA) -> dict[tuple[str, str, str, str, str], tuple[float, float]]:
+    with Warehouse.open(built_la.warehouse_path, read_only=True) as warehouse:
+        links = warehouse.ibis.table("child_pupil_link").execute()
+    linked: dict[str, set[str]] = defaultdict(set)
+    for upn, child in zip(links.upn, links.la_child_id, strict=True):
+        linked[upn].add(child)
+    return independent_marts(built_la.data_dir, linked)
+
+
+def test_every_measure_cohort_breakdown_and_term_equals_the_independent_calculation(
+    mart: pd.DataFrame, expected: dict[tuple[str, str, str, str, str], tuple[float, float]]
+) -> None:
+    got = {
+        (r.period, r.cohort, r.breakdown, r.breakdown_value, r.measure): (
+            r.numerator,
+            r.denominator,
+        )
+        for r in mart.itertuples()
+    }
+    assert set(got) == set(expected)
+    wrong = [
+        (key, got[key], want)
+        for key, want in expected.items()
+        if got[key] != pytest.approx(want, abs=1e-6)
+    ]
+    assert not wrong, wrong[:10]
+    # Every measure, breakdown and cohort is there, and the groups are big enough to mean it.
+    assert set(mart.measure) == {m.name for m in MEASURES}
+    assert set(mart.breakdown) == set(marts.breakdowns.BREAKDOWNS)
+    assert {"2024/25", "2024/25 autumn term", "2024/25 spring term", "2024/25 summer term"} == set(
+        mart.period
+    )
+    totals = mart[(mart.breakdown == "total") & (mart.measure == "pupils")].set_index("cohort")
+    assert (totals.numerator > 20).all(), totals.numerator
+
+
+def test_values_lineage_and_versions(mart: pd.DataFrame) -> None:
+    for row in mart.sample(200, random_state=1).itertuples():
+        measure = BY_NAME[row.measure]
+        assert row.value == pytest.approx(
+            measure.value(row.numerator, row.denominator), nan_ok=True
+        )
+        assert row.definition_version.startswith(f"{row.measure}-{measure.version}+measures-")
+        assert f"+{row.cohort}:" in row.definition_version
+    ks2 = mart[mart.population == "ks2"].source_loads.iloc[0]
+    absence = mart[mart.population == "enrolments"].source_loads.iloc[0]
+    assert "ks2_2025.csv" in ks2 and "ks2_2025.csv" not in absence
+    assert "termlysessiondetails" in absence and "cin_census_2025.xml" in absence
+
+
+def _components(unknown: set, relations: list) -> list[tuple[list, list]]:
+    owner: dict = {}
+    groups: list[tuple[set, list]] = []
+    for relation in relations:
+        members = {k for k in (relation.total, *relation.parts) if k in unknown}
+        if not members:
+            continue
+        found = {owner[k] for k in members if k in owner}
+        merged_keys, merged_relations = set(members), [relation]
+        for index in found:
+            keys, rels = groups[index]
+            merged_keys |= keys
+            merged_relations += rels
+            groups[index] = (set(), [])
+        groups.append((merged_keys, merged_relations))
+        for k in merged_keys:
+            owner[k] = len(groups) - 1
+    return [(sorted(k, key=str), r) for k, r in groups if k]
+
+
+def test_what_leaves_has_no_small_count_and_nothing_recoverable(mart: pd.DataFrame) -> None:
+    shown = marts.disclosed_mart(mart, threshold=THRESHOLD)
+    visible = shown[shown.symbol.isna()]
+    counted = visible[[BY_NAME[m].denominator_is_count for m in visible.measure]]
+    for column in ("denominator",):
+        assert not ((counted[column] > 0) & (counted[column] <= THRESHOLD)).any()
+    numerators = visible[[BY_NAME[m].numerator_is_count for m in visible.measure]]
+    assert not ((numerators.numerator > 0) & (numerators.numerator <= THRESHOLD)).any()
+    assert shown.suppressed.sum() > 0
+    # Recovery: the mart's own additive relations, against what is visible.
+    relations = marts.mart_relations(mart)
+    keys = {side: marts._keys(shown, f"{side}_quantity") for side in ("numerator", "denominator")}
+    hidden = shown.symbol == "c"
+    in_c = {k for side in keys for k, h in zip(keys[side], hidden, strict=True) if h}
+    seen = {k for side in keys for k, h in zip(keys[side], shown.symbol.isna(), strict=True) if h}
+    unknown = in_c - seen
+    everything = set(keys["numerator"]) | set(keys["denominator"])
+    known = dict.fromkeys(everything - unknown, 0.0)
+    for relation in relations:
+        assert sum(k in unknown for k in (relation.total, *relation.parts)) != 1, relation
+    for members, touching in _components(unknown, relations):
+        assert determined(members, touching, known) == []
+
+
+def test_export_marts_writes_the_documented_columns(
+    la_environment: BuiltLA, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["export", "marts", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    csv = pd.read_csv(tmp_path / "marts.csv", dtype=str, keep_default_na=False)
+    parquet = pq.read_table(tmp_path / "marts.parquet").to_pandas()
+    assert list(csv.columns) == list(parquet.columns) == list(EXPORT_COLUMNS)
+    documented = (Path(__file__).parents[2] / "docs" / "marts.md").read_text(encoding="utf-8")
+    assert all(f"`{c}`" in documented for c in EXPORT_COLUMNS)
+    assert len(csv) == len(parquet) > 1000
+    suppressed = csv[csv.symbol == "c"]
+    assert (suppressed.value == "c").all() and (suppressed.numerator == "c").all()
+    counts = csv[(csv.unit == "count") & (csv.symbol == "")]
+    assert not counts.value.astype(float).between(1, 5).any()
+    assert parquet.value[parquet.suppressed].isna().all()
+
+
+def test_build_with_cohorts_a_user_names(built_la: BuiltLA, tmp_path: Path) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_la.warehouse_path, copy)
+    specs = with_defaults(
+        parse_cohorts(
+            {
+                "cohorts": {
+                    "Ever CP last 3 years": {"kind": "ever", "status": "CP", "years": 3},
+                    "CIN or CP, not looked after": {
+                        "any_of": ["Ever CIN last 6 years", "Ever CP last 3 years"],
+                        "exclude": ["CLA 12 months"],
+                    },
+                    "Open case": {"kind": "open", "status": "CIN"},
+                }
+            }
+        )
+    )
+    with Warehouse.open(copy) as warehouse:
+        pipeline.build(warehouse, cohorts=specs)
+        mart = warehouse.ibis.table(marts.MART).execute()
+    pupils = mart[(mart.measure == "pupils") & (mart.breakdown == "total")].set_index("cohort")
+    n = pupils.numerator
+    assert (
+        n["CIN or CP, not looked after"] <= n["Ever CIN last 6 years"] + n["Ever CP last 3 years"]
+    )
+    assert n["Ever CP last 3 years"] > 0 and n["Open case"] > 0
+    assert (
+        "CIN or CP, not looked after:combine-1"
+        in pupils.definition_version["CIN or CP, not looked after"]
+    )
