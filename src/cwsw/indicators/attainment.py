@@ -28,24 +28,33 @@ def _with_characteristics(results: Table, pupils: Table, establishment: Table) -
     return joined.mutate(fsm=_.fsm.fill_null(False), fsm6=_.fsm6.fill_null(False))
 
 
+def _results_of_year(
+    results: Table,
+    pupils: Table,
+    establishment: Table,
+    academic_year_end: int,
+    columns: tuple[str, ...],
+    nc_year: str,
+) -> Table:
+    year = results.filter(results.year == academic_year_end).select("upn", "laestab", *columns)
+    joined = _with_characteristics(year, pupils, establishment)
+    return joined.mutate(nc_year=ibis.literal(nc_year))
+
+
 def ks2_pupils(
     ks2_result: Table, pupils: Table, establishment: Table, academic_year_end: int
 ) -> Table:
     """Pupils at the end of KS2 in the year, one row each, with their characteristics."""
-    year = ks2_result.filter(ks2_result.year == academic_year_end).select(
-        "upn", "laestab", "ks2_read_exp", "ks2_writ_exp", "ks2_mat_exp", "ks2_rwm_exp"
-    )
-    return _with_characteristics(year, pupils, establishment).mutate(nc_year=ibis.literal("6"))
+    columns = ("ks2_read_exp", "ks2_writ_exp", "ks2_mat_exp", "ks2_rwm_exp")
+    return _results_of_year(ks2_result, pupils, establishment, academic_year_end, columns, "6")
 
 
 def ks4_pupils(
     ks4_result: Table, pupils: Table, establishment: Table, academic_year_end: int
 ) -> Table:
     """Pupils at the end of KS4 in the year, one row each, with their characteristics."""
-    year = ks4_result.filter(ks4_result.year == academic_year_end).select(
-        "upn", "laestab", "att8", "p8score", "l2basics_94", "l2basics_95"
-    )
-    return _with_characteristics(year, pupils, establishment).mutate(nc_year=ibis.literal("11"))
+    columns = ("att8", "p8score", "l2basics_94", "l2basics_95")
+    return _results_of_year(ks4_result, pupils, establishment, academic_year_end, columns, "11")
 
 
 def _met(results: Table, flag: ibis.ir.BooleanColumn) -> dict[str, ibis.Value]:
