@@ -183,3 +183,52 @@ def page(browser: Any, network: NetworkLog) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+# --- the child-level pages: a tiny warehouse and one account per role ----------------------
+
+
+@pytest.fixture(scope="session")
+def child_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.web import child_data
+
+    return child_data.build(tmp_path_factory.mktemp("children") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def child_site(settings: Any, child_warehouse: Path, tmp_path: Path) -> Path:
+    """Point the web app at the tiny warehouse, with linkage decisions kept under tmp_path."""
+    from dataclasses import replace
+
+    settings.CWSW = replace(
+        settings.CWSW,
+        warehouse_path=child_warehouse,
+        linkage_decisions_path=tmp_path / "linkage_decisions.sqlite3",
+    )
+    return child_warehouse
+
+
+NO_ROLE = "norole"
+
+
+@pytest.fixture
+def accounts(db: None) -> dict[str, Any]:
+    """One account per role (username = role) and one without a role.
+
+    The advisory teacher's caseload is C001; the DSL works at school A.
+    """
+    from cwsw.web.accounts.models import Role, User
+    from cwsw.web.children.services import set_caseload
+    from tests.web import child_data
+
+    users: dict[str, Any] = {}
+    for role in Role:
+        users[role.value] = User.objects.create_user(
+            role.value,
+            password="correct horse battery staple",
+            role=role.value,
+            school_laestab=child_data.SCHOOL_A if role == Role.SCHOOL_DSL else "",
+        )
+    set_caseload(users[Role.ADVISORY_TEACHER.value], ["C001"], added_by=None)
+    users[NO_ROLE] = User.objects.create_user(NO_ROLE, password="correct horse battery staple")
+    return users

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from cwsw.web.accounts.models import Role
 from cwsw.web.accounts.services import ROLES, create_demo_users, user_roles
 from cwsw.web.audit.models import AuditEvent
 
@@ -47,19 +47,30 @@ def test_sign_in_page_is_govuk_styled(client: Client) -> None:
     assert "csrfmiddlewaretoken" in html
 
 
-def test_roles_exist_after_migrations() -> None:
-    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
+def test_the_six_roles() -> None:
+    assert set(ROLES) == {
+        "vsh",
+        "adviser",
+        "advisory_teacher",
+        "school_dsl",
+        "analyst",
+        "admin",
+    }
+    assert get_user_model()._meta.label == "accounts.User"
+
+
+def test_a_dsl_account_needs_a_school() -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        get_user_model().objects.create_user("dsl-nowhere", role=Role.SCHOOL_DSL)
 
 
 def test_create_demo_users_is_idempotent_and_resets_passwords() -> None:
     first = create_demo_users()
-    assert [(u, r) for u, _, r in first] == [
-        ("vsh", "vsh"),
-        ("analyst", "analyst"),
-        ("admin", "admin"),
-    ]
+    assert [(u, r) for u, _, r in first] == [(role, role) for role in ROLES]
     second = create_demo_users()
-    assert get_user_model().objects.count() == 3
+    assert get_user_model().objects.count() == len(ROLES)
     for (user_a, pw_a, _), (user_b, pw_b, role) in zip(first, second, strict=True):
         assert user_a == user_b
         assert pw_a != pw_b

@@ -33,7 +33,9 @@ def test_session_cookie_is_http_only(
 ) -> None:
     password, _ = demo_users["vsh"]
     response = client.post("/accounts/sign-in/", {"username": "vsh", "password": password})
-    cookie = response.cookies["sessionid"]
+    from django.conf import settings
+
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
 

@@ -14,6 +14,7 @@ find-moj-data does): nothing here is secret and nothing needs editing per deploy
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -27,6 +28,11 @@ BASE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BASE_DIR.parents[2]
 
 SECRET_KEY = load_or_create_secret_key(CWSW.home, CWSW.secret_key)
+# The key of children's pseudonymous keys (children/keys.py): separate from SECRET_KEY, so
+# rotating Django's key does not change every child's key in URLs and the audit log.
+PSEUDONYM_KEY = load_or_create_secret_key(
+    CWSW.home, os.environ.get("CWSW_PSEUDONYM_KEY", ""), name="pseudonym_key"
+)
 DEBUG = CWSW.debug
 ALLOWED_HOSTS = [
     host.strip()
@@ -42,9 +48,21 @@ INSTALLED_APPS = [
     # WhiteNoise serves static files in development too (same headers as production).
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "rules.apps.AutodiscoverRulesConfig",
     "cwsw.web.audit",
     "cwsw.web.accounts",
+    "cwsw.web.children",
+    "cwsw.web.data",
     "cwsw.web.insight",
+]
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Lockout first: a locked account is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    # Object-level permissions (accounts/rules.py), then passwords.
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 MIDDLEWARE = [
@@ -57,7 +75,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every view needs a signed-in user unless it is marked @login_not_required (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "cwsw.web.middleware.SessionLifetimeMiddleware",
+    # Default deny: a view without a declared access rule is refused (cwsw.web.access).
+    "cwsw.web.access.DefaultDenyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Account lockout after repeated failed sign-ins (django-axes); last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cwsw.web.urls"
@@ -114,8 +137,14 @@ WHITENOISE_USE_FINDERS = True
 # Security defaults.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
+# Sessions end after 30 idle minutes (each request renews the expiry) and 8 hours after
+# signing in whatever happens (middleware.SessionLifetimeMiddleware), and when the browser closes.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_AGE = 8 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_NAME = "__Host-cwsw-session" if HTTPS else "cwsw-session"
+CSRF_COOKIE_NAME = "__Host-cwsw-csrf" if HTTPS else "cwsw-csrf"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
@@ -127,6 +156,24 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+# Request size limits: no page takes uploads yet, so any body over 1 MB is refused (400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# Account lockout (django-axes): 5 failures for a username lock it for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
+# A username locks after 5 failures from anywhere; one client (address and browser) after 5
+# failures across usernames. Not the address alone: a council office shares one address.
+AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_VERBOSE = False  # axes would log what was typed as a username
+AXES_IPWARE_PROXY_COUNT = 1 if HTTPS else 0
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -154,5 +201,6 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "cwsw": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from cwsw.web.accounts import signals
+        from cwsw.web.accounts import rules, signals
 
+        assert rules.VIEW_CHILD
         signals.connect()

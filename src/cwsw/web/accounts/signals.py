@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
+from cwsw.web.accounts.models import User
 from cwsw.web.audit import services as audit
 
 UNKNOWN_ACCOUNT = "(unknown account)"
 
 
+SIGNED_IN_AT = "cwsw_signed_in_at"
+
+
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit.record(audit.Action.LOGIN, user=user, object_type="session")
+    if request is not None and hasattr(request, "session"):
+        # The absolute session lifetime counts from here (middleware.SessionLifetimeMiddleware).
+        request.session[SIGNED_IN_AT] = int(time.time())
+    audit.record_request(request, audit.Action.LOGIN, user=user, object_type="session")
 
 
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit.record(audit.Action.LOGOUT, user=user, object_type="session")
+    audit.record_request(request, audit.Action.LOGOUT, user=user, object_type="session")
 
 
 def on_login_failed(
@@ -30,7 +37,8 @@ def on_login_failed(
     """
     typed = str(credentials.get("username") or "")
     exists = bool(typed) and User.objects.filter(username=typed).exists()
-    audit.record(
+    audit.record_request(
+        request,
         audit.Action.LOGIN_FAILED,
         object_type="account",
         object_ref=typed if exists else UNKNOWN_ACCOUNT,

@@ -4,6 +4,6 @@ from cwsw.web.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("sign-in/", views.LoginView.as_view(), name="login"),
-    path("sign-out/", views.LogoutView.as_view(), name="logout"),
+    path("sign-in/", views.login, name="login"),
+    path("sign-out/", views.logout, name="logout"),
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 
+from cwsw.web.access import public, signed_in
+
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
@@ -12,3 +14,7 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django 5): the header's "Sign out" button is a small form."""
+
+
+login = public(LoginView.as_view())
+logout = signed_in(LogoutView.as_view())

@@ -1,13 +1,20 @@
-"""Writing the audit log. Every view and every sign-in event goes through :func:`record`."""
+"""Writing and searching the audit log. Every audited event goes through :func:`record`."""
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser, User
+import datetime as dt
+from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from cwsw.web.accounts.models import User
 from cwsw.web.audit.models import AuditEvent
 
 Action = AuditEvent.Action
+SEARCH_LIMIT = 500
 
 
 def record(
@@ -16,6 +23,8 @@ def record(
     user: AbstractBaseUser | AnonymousUser | None = None,
     object_type: str = "",
     object_ref: str = "",
+    child_key: str = "",
+    ip_address: str | None = None,
 ) -> AuditEvent:
     """Append one audit row. ``user`` is whoever is signed in (None or anonymous: nobody)."""
     if action not in Action.values:
@@ -24,7 +33,65 @@ def record(
     return AuditEvent.objects.create(
         user=actor,
         actor=actor.get_username() if actor is not None else "",
+        role=actor.role if actor is not None else "",
         action=action,
         object_type=object_type[:64],
         object_ref=object_ref[:200],
+        child_key=child_key[:32],
+        ip_address=ip_address,
     )
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    """Where the request came from: the socket's address (a proxy's is configured there)."""
+    if request is None:
+        return None
+    address = request.META.get("REMOTE_ADDR") or None
+    return str(address) if address else None
+
+
+def record_request(
+    request: HttpRequest | None,
+    action: str,
+    *,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    object_type: str = "",
+    object_ref: str = "",
+    child_key: str = "",
+) -> AuditEvent:
+    """:func:`record` for a request: the user signed in on it (unless given) and its address."""
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+    return record(
+        action,
+        user=user,
+        object_type=object_type,
+        object_ref=object_ref,
+        child_key=child_key,
+        ip_address=client_address(request),
+    )
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    actor: str = ""
+    action: str = ""
+    child_key: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def search(query: AuditQuery) -> QuerySet[AuditEvent]:
+    """Events matching every given field, newest first (at most ``SEARCH_LIMIT``)."""
+    events = AuditEvent.objects.all()
+    if query.actor:
+        events = events.filter(actor=query.actor)
+    if query.action:
+        events = events.filter(action=query.action)
+    if query.child_key:
+        events = events.filter(child_key=query.child_key)
+    if query.since is not None:
+        events = events.filter(at__date__gte=query.since)
+    if query.until is not None:
+        events = events.filter(at__date__lte=query.until)
+    return events.order_by("-at", "-id")[:SEARCH_LIMIT]

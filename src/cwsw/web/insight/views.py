@@ -7,20 +7,20 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from cwsw.web.accounts.decorators import role_required
-from cwsw.web.accounts.services import AGGREGATE_ROLES
+from cwsw.web.access import access
+from cwsw.web.accounts.services import ALL_ROLES
 from cwsw.web.audit import services as audit
 from cwsw.web.insight import services
 
 
 @require_safe
 @never_cache
-@role_required(AGGREGATE_ROLES)
+@access(ALL_ROLES)
 def dashboard(request: HttpRequest) -> HttpResponse:
     summary = services.current_absence_summary()
-    audit.record(
+    audit.record_request(
+        request,
         audit.Action.VIEW,
-        user=request.user,
         object_type="absence_summary",
         object_ref=summary.academic_year if summary is not None else "none",
     )

@@ -1,0 +1,667 @@
+"""Child-level reads of the warehouse for the school page, the caseload and the child profile.
+
+Read-only (the warehouse is opened ``read_only``), plain functions over a :class:`Warehouse`
+usable without a request. Children are found by LA child ID through ``child_pupil_link``
+(linkage, issue 4) and named in URLs and the audit log by their pseudonymous key only.
+
+Social care status here is a child's position in the latest return that holds them: an open
+CLA episode, else an open CP plan, else an open CIN episode (not NFA), else "previously". It
+is a page label, not a DfE cohort: the cohorts themselves live in :mod:`cwsw.cohort`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from cwsw.warehouse.connection import Warehouse
+from cwsw.web.children import keys
+
+LINK_TABLE = "child_pupil_link"  # cwsw.linkage.run.CHILD_PUPIL_LINK
+TERM_ORDER = {"spring": 0, "summer": 1, "autumn": 2}
+
+LOOKED_AFTER = "Looked after"
+CP_PLAN = "Child protection plan"
+CHILD_IN_NEED = "Child in need"
+PREVIOUSLY = "Previously had a social worker"
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse has not been built, or is being written by a load right now."""
+
+
+@contextmanager
+def open_warehouse(path: Path | None = None) -> Iterator[Warehouse]:
+    target = path or settings.CWSW.warehouse_path
+    if not Path(target).exists():
+        raise WarehouseUnavailable("No data has been loaded yet")
+    try:
+        warehouse = Warehouse.open(target, read_only=True)
+    except Exception as error:  # DuckDB's lock error while a load writes the file
+        raise WarehouseUnavailable("The data is being updated: try again in a few minutes") from (
+            error
+        )
+    with warehouse:
+        yield warehouse
+
+
+def tables(warehouse: Warehouse) -> frozenset[str]:
+    rows = warehouse.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    )
+    return frozenset(str(row[0]) for row in rows)
+
+
+def term_sort_key(term: str) -> tuple[int, int, str]:
+    """``2025_spring`` < ``2025_summer`` < ``2025_autumn`` < ``2026_spring``."""
+    year, _, season = term.partition("_")
+    return (int(year) if year.isdigit() else 0, TERM_ORDER.get(season, 9), term)
+
+
+def term_label(term: str) -> str:
+    year, _, season = term.partition("_")
+    return f"{season.capitalize()} {year}" if season else term
+
+
+def latest_term(warehouse: Warehouse) -> str | None:
+    if "pupil_enrolment" not in tables(warehouse):
+        return None
+    terms = [
+        str(r[0]) for r in warehouse.execute("SELECT DISTINCT census_term FROM pupil_enrolment")
+    ]
+    return max(terms, key=term_sort_key) if terms else None
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
+
+
+# --- who a child is, and where they are on roll -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildScope:
+    """What the permission rules need to know about a child (accounts/rules.py)."""
+
+    la_child_id: str
+    key: str
+    upn: str | None
+    current_schools: frozenset[str]
+
+
+def find_child(warehouse: Warehouse, key: str) -> str | None:
+    """The LA child ID whose pseudonymous key is ``key``, or None."""
+    if not keys.is_key(key):
+        return None
+    present = tables(warehouse)
+    sources = [t for t in ("cin_child", "cla_child", LINK_TABLE) if t in present]
+    if not sources:
+        return None
+    union = " UNION ".join(f"SELECT DISTINCT la_child_id FROM {t}" for t in sources)
+    rows = warehouse.execute(
+        f"SELECT la_child_id FROM ({union}) WHERE {keys.SQL_KEY} = ? LIMIT 1",
+        [keys.secret(), key],
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def linked_upn(warehouse: Warehouse, la_child_id: str) -> str | None:
+    if LINK_TABLE not in tables(warehouse):
+        return None
+    rows = warehouse.execute(f"SELECT upn FROM {LINK_TABLE} WHERE la_child_id = ?", [la_child_id])
+    return str(rows[0][0]) if rows else None
+
+
+def child_scope(warehouse: Warehouse, la_child_id: str) -> ChildScope:
+    upn = linked_upn(warehouse, la_child_id)
+    schools: frozenset[str] = frozenset()
+    term = latest_term(warehouse)
+    if upn is not None and term is not None:
+        rows = warehouse.execute(
+            "SELECT DISTINCT laestab FROM pupil_enrolment "
+            "WHERE census_term = ? AND upn = ? AND on_roll",
+            [term, upn],
+        )
+        schools = frozenset(str(r[0]) for r in rows)
+    return ChildScope(la_child_id, keys.child_key(la_child_id), upn, schools)
+
+
+# --- social care status --------------------------------------------------------------------
+
+
+def statuses(warehouse: Warehouse, la_child_ids: Sequence[str]) -> dict[str, str]:
+    """Each child's social care status label (see the module docstring)."""
+    found: dict[str, str] = {}
+    if not la_child_ids:
+        return found
+    present = tables(warehouse)
+    ids = list(la_child_ids)
+    checks = (
+        (LOOKED_AFTER, "cla_episode", "end_date IS NULL"),
+        (CP_PLAN, "cp_plan", "end_date IS NULL"),
+        (
+            CHILD_IN_NEED,
+            "cin_episode",
+            "closure_date IS NULL AND NOT coalesce(referral_nfa, false)",
+        ),
+    )
+    for label, table, still_open in checks:
+        if table not in present:
+            continue
+        # Open in the latest return of that kind: an older return's open episode closed later.
+        rows = warehouse.execute(
+            f"SELECT DISTINCT la_child_id FROM {table} "
+            f"WHERE collection_year = (SELECT max(collection_year) FROM {table}) "
+            f"AND {still_open} AND la_child_id IN ({_placeholders(ids)})",
+            ids,
+        )
+        for (child,) in rows:
+            found.setdefault(str(child), label)
+    return {child: found.get(child, PREVIOUSLY) for child in ids}
+
+
+# --- the DSL's page --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolPupil:
+    key: str
+    forename: str
+    surname: str
+    birth_date: dt.date | None
+    year_group: str
+    status: str
+    attendance: str  # "92.5" or "x"
+    suspensions: int
+    permanent_exclusions: int
+    sen_provision: str
+    fsm: bool
+
+
+@dataclass(frozen=True)
+class SchoolPage:
+    laestab: str
+    school_name: str
+    term: str | None
+    pupils: tuple[SchoolPupil, ...]
+
+
+def school_name(warehouse: Warehouse, laestab: str) -> str:
+    if "establishment" in tables(warehouse):
+        rows = warehouse.execute(
+            "SELECT establishment_name FROM establishment WHERE laestab = ? LIMIT 1", [laestab]
+        )
+        if rows and rows[0][0]:
+            return str(rows[0][0])
+    return f"School {laestab}"
+
+
+def _rate(possible: int | None, absent: int | None) -> str:
+    if not possible:
+        return "x"
+    return f"{100 * (possible - (absent or 0)) / possible:.1f}"
+
+
+SEN_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN", "": "Not recorded"}
+
+
+def school_pupils(warehouse: Warehouse, laestab: str, search: str = "") -> SchoolPage:
+    """Pupils on roll at ``laestab`` in the latest census who have or have had a social worker."""
+    present = tables(warehouse)
+    term = latest_term(warehouse)
+    name = school_name(warehouse, laestab)
+    if term is None or LINK_TABLE not in present:
+        return SchoolPage(laestab, name, term, ())
+    rows = warehouse.execute(
+        f"""
+        SELECT l.la_child_id, e.upn, e.forename, e.surname, e.birth_date, e.nc_year,
+               e.sen_provision, e.sessions_possible,
+               coalesce(a.absent, coalesce(e.sessions_authorised, 0)
+                        + coalesce(e.sessions_unauthorised, 0)) AS absent
+        FROM pupil_enrolment e
+        JOIN {LINK_TABLE} l ON l.upn = e.upn
+        LEFT JOIN (
+            SELECT census_term, laestab, enrolment_id, sum(sessions) AS absent
+            FROM pupil_absence
+            WHERE block = 'termly' AND absence_type IN ('authorised', 'unauthorised')
+            GROUP BY ALL
+        ) a ON a.census_term = e.census_term AND a.laestab = e.laestab
+            AND a.enrolment_id = e.enrolment_id
+        WHERE e.census_term = ? AND e.laestab = ? AND e.on_roll
+        ORDER BY e.surname, e.forename, l.la_child_id
+        """,
+        [term, laestab],
+    )
+    wanted = search.strip().casefold()
+    if wanted:
+        rows = [r for r in rows if wanted in f"{r[2] or ''} {r[3] or ''}".casefold()]
+    ids = [str(r[0]) for r in rows]
+    upns = [str(r[1]) for r in rows]
+    status = statuses(warehouse, ids)
+    exclusions = _exclusion_counts(warehouse, upns)
+    fsm = _current_fsm(warehouse, term, laestab, upns)
+    pupils = tuple(
+        SchoolPupil(
+            key=keys.child_key(str(child)),
+            forename=str(forename or ""),
+            surname=str(surname or ""),
+            birth_date=birth,
+            year_group=str(year or ""),
+            status=status[str(child)],
+            attendance=_rate(possible, absent),
+            suspensions=exclusions.get((str(upn), "SUSP"), 0),
+            permanent_exclusions=exclusions.get((str(upn), "PERM"), 0),
+            sen_provision=SEN_LABELS.get(str(sen or ""), str(sen)),
+            fsm=str(upn) in fsm,
+        )
+        for child, upn, forename, surname, birth, year, sen, possible, absent in rows
+    )
+    return SchoolPage(laestab, name, term, pupils)
+
+
+def _exclusion_counts(warehouse: Warehouse, upns: Sequence[str]) -> dict[tuple[str, str], int]:
+    if not upns or "pupil_exclusion" not in tables(warehouse):
+        return {}
+    rows = warehouse.execute(
+        f"""
+        SELECT e.upn, x.category, count(*) FROM pupil_exclusion x
+        JOIN pupil_enrolment e ON e.census_term = x.census_term AND e.laestab = x.laestab
+            AND e.enrolment_id = x.enrolment_id
+        WHERE e.upn IN ({_placeholders(upns)}) GROUP BY ALL
+        """,
+        list(upns),
+    )
+    return {(str(u), str(c)): int(n) for u, c, n in rows}
+
+
+def _current_fsm(warehouse: Warehouse, term: str, laestab: str, upns: Sequence[str]) -> set[str]:
+    if not upns or "pupil_fsm" not in tables(warehouse):
+        return set()
+    rows = warehouse.execute(
+        f"""
+        SELECT DISTINCT e.upn FROM pupil_fsm f
+        JOIN pupil_enrolment e ON e.census_term = f.census_term AND e.laestab = f.laestab
+            AND e.enrolment_id = f.enrolment_id
+        WHERE f.census_term = ? AND f.laestab = ? AND f.end_date IS NULL
+          AND e.upn IN ({_placeholders(upns)})
+        """,
+        [term, laestab, *upns],
+    )
+    return {str(r[0]) for r in rows}
+
+
+# --- the caseload ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadChild:
+    key: str
+    forename: str
+    surname: str
+    school: str
+    status: str
+
+
+def caseload(warehouse: Warehouse, la_child_ids: Sequence[str]) -> list[CaseloadChild]:
+    ids = list(la_child_ids)
+    status = statuses(warehouse, ids)
+    out: list[CaseloadChild] = []
+    for child in ids:
+        ident = identity(warehouse, child)
+        out.append(
+            CaseloadChild(
+                keys.child_key(child), ident.forename, ident.surname, ident.school, status[child]
+            )
+        )
+    return sorted(out, key=lambda c: (c.surname, c.forename, c.key))
+
+
+# --- the child profile -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    forename: str = ""
+    surname: str = ""
+    birth_date: dt.date | None = None
+    sex: str = ""
+    upn: str = ""
+    school: str = ""
+    year_group: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    start: dt.date | None
+    end: dt.date | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class TermAttendance:
+    term: str
+    school: str
+    possible: int
+    authorised: int
+    unauthorised: int
+    attendance: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    status: str
+    identity: Identity
+    social_care: tuple[Event, ...]
+    attendance: tuple[TermAttendance, ...] = ()
+    exclusions: tuple[Event, ...] = ()
+    sen: tuple[Event, ...] = ()
+    fsm: tuple[Event, ...] = ()
+    attainment: tuple[Event, ...] = ()
+    schools: tuple[Event, ...] = field(default_factory=tuple)
+
+
+def identity(warehouse: Warehouse, la_child_id: str) -> Identity:
+    upn = linked_upn(warehouse, la_child_id)
+    term = latest_term(warehouse)
+    if upn is not None and term is not None:
+        rows = warehouse.execute(
+            "SELECT forename, surname, birth_date, sex, laestab, nc_year, census_term "
+            "FROM pupil_enrolment WHERE upn = ? ORDER BY on_roll DESC, census_term DESC",
+            [upn],
+        )
+        if rows:
+            current = max(rows, key=lambda r: (term_sort_key(str(r[6])), r[0] is not None))
+            forename, surname, birth, sex, laestab, year, _ = current
+            return Identity(
+                str(forename or ""),
+                str(surname or ""),
+                birth,
+                str(sex or ""),
+                upn,
+                school_name(warehouse, str(laestab)),
+                str(year or ""),
+            )
+    if "person" in tables(warehouse):
+        rows = warehouse.execute(
+            "SELECT forename, surname, birth_date, sex FROM person WHERE la_child_id = ? LIMIT 1",
+            [la_child_id],
+        )
+        if rows:
+            forename, surname, birth, sex = rows[0]
+            return Identity(str(forename or ""), str(surname or ""), birth, str(sex or ""))
+    return Identity()
+
+
+def _latest_per_start(
+    warehouse: Warehouse, table: str, la_child_id: str, columns: str
+) -> list[tuple[Any, ...]]:
+    """One row per episode (by start), from the latest return holding it (returns repeat)."""
+    rows = warehouse.execute(
+        f"SELECT {columns}, collection_year FROM {table} WHERE la_child_id = ? "
+        "ORDER BY collection_year",
+        [la_child_id],
+    )
+    latest: dict[Any, tuple[Any, ...]] = {}
+    for row in rows:
+        latest[row[0]] = row[:-1]
+    return list(latest.values())
+
+
+def social_care_timeline(warehouse: Warehouse, la_child_id: str) -> list[Event]:
+    present = tables(warehouse)
+    events: list[Event] = []
+    if "cin_episode" in present:
+        for start, end, need, nfa, reason in _latest_per_start(
+            warehouse,
+            "cin_episode",
+            la_child_id,
+            "referral_date, closure_date, primary_need, referral_nfa, closure_reason",
+        ):
+            detail = f"Primary need {need or 'not recorded'}"
+            if nfa:
+                detail += "; no further action"
+            if reason:
+                detail += f"; closed {reason}"
+            events.append(Event("Child in need episode", start, end, detail))
+    if "cin_plan" in present:
+        for start, end in _latest_per_start(
+            warehouse, "cin_plan", la_child_id, "start_date, end_date"
+        ):
+            events.append(Event("Child in need plan", start, end, ""))
+    if "cin_s47" in present:
+        for start, icpc, not_required in _latest_per_start(
+            warehouse, "cin_s47", la_child_id, "start_date, icpc_date, icpc_not_required"
+        ):
+            detail = (
+                "Initial conference not required"
+                if not_required
+                else (f"Initial conference {icpc:%d %b %Y}" if icpc else "")
+            )
+            events.append(Event("Section 47 enquiry", start, None, detail))
+    if "cp_plan" in present:
+        for start, end, category in _latest_per_start(
+            warehouse, "cp_plan", la_child_id, "start_date, end_date, latest_category"
+        ):
+            detail = f"Category {category}" if category else ""
+            events.append(Event("Child protection plan", start, end, detail))
+    if "cla_episode" in present:
+        for start, end, legal, placement in _latest_per_start(
+            warehouse, "cla_episode", la_child_id, "start_date, end_date, legal_status, placement"
+        ):
+            detail = f"Legal status {legal or '-'}; placement {placement or '-'}"
+            events.append(Event("Looked after", start, end, detail))
+    return sorted(events, key=lambda e: (e.start or dt.date.min, e.kind), reverse=True)
+
+
+def _enrolments(warehouse: Warehouse, upn: str) -> list[tuple[Any, ...]]:
+    return warehouse.execute(
+        "SELECT census_term, laestab, enrolment_id, sessions_possible, sessions_authorised, "
+        "sessions_unauthorised, sen_provision, entry_date, leaving_date "
+        "FROM pupil_enrolment WHERE upn = ?",
+        [upn],
+    )
+
+
+def education_record(warehouse: Warehouse, upn: str) -> dict[str, tuple[Any, ...]]:
+    present = tables(warehouse)
+    enrolments = _enrolments(warehouse, upn)
+    names: dict[str, str] = {}
+
+    def name(laestab: str) -> str:
+        if laestab not in names:
+            names[laestab] = school_name(warehouse, laestab)
+        return names[laestab]
+
+    absence: dict[tuple[str, str, str], dict[str, int]] = {}
+    if enrolments and "pupil_absence" in present:
+        ids = [str(e[2]) for e in enrolments]
+        for term, laestab, enrolment, kind, sessions in warehouse.execute(
+            "SELECT census_term, laestab, enrolment_id, absence_type, sum(sessions) "
+            f"FROM pupil_absence WHERE block = 'termly' AND enrolment_id IN ({_placeholders(ids)}) "
+            "GROUP BY ALL",
+            ids,
+        ):
+            absence.setdefault((str(term), str(laestab), str(enrolment)), {})[str(kind)] = int(
+                sessions or 0
+            )
+    attendance: list[TermAttendance] = []
+    sen: list[Event] = []
+    moves: dict[tuple[str, Any], Event] = {}
+    for term, laestab, enrolment, possible, auth, unauth, provision, entry, leaving in enrolments:
+        found = absence.get((str(term), str(laestab), str(enrolment)))
+        authorised = found.get("authorised", 0) if found is not None else int(auth or 0)
+        unauthorised = found.get("unauthorised", 0) if found is not None else int(unauth or 0)
+        if possible:
+            attendance.append(
+                TermAttendance(
+                    term_label(str(term)),
+                    name(str(laestab)),
+                    int(possible),
+                    authorised,
+                    unauthorised,
+                    _rate(int(possible), authorised + unauthorised),
+                )
+            )
+        sen.append(
+            Event(term_label(str(term)), None, None, SEN_LABELS.get(str(provision or ""), "?"))
+        )
+        moves[(str(laestab), entry)] = Event(name(str(laestab)), entry, leaving, "")
+    order = {term_label(str(e[0])): term_sort_key(str(e[0])) for e in enrolments}
+    attendance.sort(key=lambda a: (order[a.term], a.school), reverse=True)
+    sen = sorted(set(sen), key=lambda s: order[s.kind], reverse=True)
+    if "pupil_sen_need" in present and enrolments:
+        needs = _by_enrolment(warehouse, "pupil_sen_need", "sen_type", enrolments)
+        sen = [
+            Event(s.kind, None, None, ", ".join([s.detail, *needs.get(s.kind, [])])) for s in sen
+        ]
+    exclusions: list[Event] = []
+    if "pupil_exclusion" in present and enrolments:
+        ids = [str(e[2]) for e in enrolments]
+        seen: set[tuple[Any, ...]] = set()
+        for start, category, sessions, laestab in warehouse.execute(
+            "SELECT start_date, category, sessions, laestab FROM pupil_exclusion "
+            f"WHERE enrolment_id IN ({_placeholders(ids)}) ORDER BY start_date DESC",
+            ids,
+        ):
+            if (start, category, laestab) in seen:  # each census repeats the year's exclusions
+                continue
+            seen.add((start, category, laestab))
+            kind = "Permanent exclusion" if category == "PERM" else "Suspension"
+            exclusions.append(
+                Event(kind, start, None, f"{sessions or 0} sessions, {name(laestab)}")
+            )
+    fsm: list[Event] = []
+    if "pupil_fsm" in present and enrolments:
+        ids = [str(e[2]) for e in enrolments]
+        periods: dict[Any, Any] = {}
+        for start, end in warehouse.execute(
+            "SELECT start_date, end_date FROM pupil_fsm "
+            f"WHERE enrolment_id IN ({_placeholders(ids)}) ORDER BY start_date",
+            ids,
+        ):
+            periods[start] = end if end is not None else periods.get(start)
+        fsm = [Event("Free school meals", s, e, "") for s, e in sorted(periods.items())]
+    attainment: list[Event] = []
+    if "ks2_result" in present:
+        for year, rwm in warehouse.execute(
+            "SELECT year, ks2_rwm_exp FROM ks2_result WHERE upn = ? ORDER BY year", [upn]
+        ):
+            met = "met" if rwm else "did not meet"
+            attainment.append(
+                Event(f"Key stage 2, {year}", None, None, f"{met} the expected standard in RWM")
+            )
+    if "ks4_result" in present:
+        for year, att8, p8, basics in warehouse.execute(
+            "SELECT year, att8, p8score, l2basics_94 FROM ks4_result WHERE upn = ? ORDER BY year",
+            [upn],
+        ):
+            detail = f"Attainment 8 {att8 if att8 is not None else 'x'}"
+            detail += f"; Progress 8 {p8 if p8 is not None else 'x'}"
+            detail += "; grade 4+ in English and maths" if basics else ""
+            attainment.append(Event(f"Key stage 4, {year}", None, None, detail))
+    schools = sorted(moves.values(), key=lambda m: m.start or dt.date.min, reverse=True)
+    return {
+        "attendance": tuple(attendance),
+        "exclusions": tuple(exclusions),
+        "sen": tuple(sen),
+        "fsm": tuple(fsm),
+        "attainment": tuple(attainment),
+        "schools": tuple(schools),
+    }
+
+
+def _by_enrolment(
+    warehouse: Warehouse, table: str, column: str, enrolments: Iterable[tuple[Any, ...]]
+) -> dict[str, list[str]]:
+    rows = list(enrolments)
+    ids = [str(e[2]) for e in rows]
+    label = {(str(e[0]), str(e[1]), str(e[2])): term_label(str(e[0])) for e in rows}
+    found: dict[str, list[str]] = {}
+    for term, laestab, enrolment, value in warehouse.execute(
+        f"SELECT census_term, laestab, enrolment_id, {column} FROM {table} "
+        f"WHERE enrolment_id IN ({_placeholders(ids)}) ORDER BY 1, 2, 3, sen_type_rank",
+        ids,
+    ):
+        term_name = label.get((str(term), str(laestab), str(enrolment)))
+        if term_name is not None and value:
+            found.setdefault(term_name, []).append(str(value))
+    return found
+
+
+def profile(warehouse: Warehouse, la_child_id: str) -> Profile:
+    ident = identity(warehouse, la_child_id)
+    education = education_record(warehouse, ident.upn) if ident.upn else {}
+    return Profile(
+        key=keys.child_key(la_child_id),
+        status=statuses(warehouse, [la_child_id])[la_child_id],
+        identity=ident,
+        social_care=tuple(social_care_timeline(warehouse, la_child_id)),
+        **education,
+    )
+
+
+# --- demo accounts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoAssignments:
+    laestab: str
+    caseload: tuple[str, ...]
+
+
+DEMO_SCHOOL = "9999999"  # used when no warehouse has been built
+
+
+def demo_assignments(warehouse_path: Path | None, caseload_size: int) -> DemoAssignments:
+    """The school with most linked pupils on roll, and a caseload of linked children there."""
+    try:
+        with open_warehouse(warehouse_path) as warehouse:
+            term = latest_term(warehouse)
+            if term is None or LINK_TABLE not in tables(warehouse):
+                return DemoAssignments(DEMO_SCHOOL, ())
+            rows = warehouse.execute(
+                f"SELECT e.laestab, l.la_child_id FROM pupil_enrolment e "
+                f"JOIN {LINK_TABLE} l ON l.upn = e.upn WHERE e.census_term = ? AND e.on_roll "
+                "ORDER BY e.laestab, l.la_child_id",
+                [term],
+            )
+    except WarehouseUnavailable:
+        return DemoAssignments(DEMO_SCHOOL, ())
+    by_school: dict[str, list[str]] = {}
+    for laestab, child in rows:
+        by_school.setdefault(str(laestab), []).append(str(child))
+    if not by_school:
+        return DemoAssignments(DEMO_SCHOOL, ())
+    school = max(by_school, key=lambda s: (len(by_school[s]), s))
+    every = sorted({str(child) for _, child in rows})
+    return DemoAssignments(school, tuple(every[:caseload_size]))
+
+
+def set_caseload(teacher: Any, la_child_ids: Iterable[str], added_by: Any) -> None:
+    from cwsw.web.children.models import CaseloadEntry
+
+    wanted = set(la_child_ids)
+    CaseloadEntry.objects.filter(teacher=teacher).exclude(la_child_id__in=wanted).delete()
+    have = set(CaseloadEntry.objects.filter(teacher=teacher).values_list("la_child_id", flat=True))
+    CaseloadEntry.objects.bulk_create(
+        CaseloadEntry(teacher=teacher, la_child_id=child, added_by=added_by)
+        for child in sorted(wanted - have)
+    )
+
+
+def caseload_ids(teacher: Any) -> list[str]:
+    from cwsw.web.children.models import CaseloadEntry
+
+    return list(
+        CaseloadEntry.objects.filter(teacher=teacher)
+        .order_by("la_child_id")
+        .values_list("la_child_id", flat=True)
+    )
