@@ -396,12 +396,12 @@ def _prepare_web() -> list[tuple[str, str, str]]:
     """Migrate the application database and (re)create the demo users."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cwsw.web.settings")
     import django
-    from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
     from cwsw.web.accounts.services import create_demo_users
+    from cwsw.web.server import migrate
 
+    migrate()
     return create_demo_users()
 
 

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cwsw.web.access import rule_of
+from cwsw.web.accounts.services import ROLES as ACCOUNT_ROLES
 from cwsw.web.audit.models import AuditEvent
 from cwsw.web.children.keys import child_key
 from tests.web import child_data
@@ -26,16 +27,7 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = "/accounts/sign-in/"
 ANONYMOUS = "anonymous"
-ROLES = (
-    ANONYMOUS,
-    NO_ROLE,
-    "vsh",
-    "adviser",
-    "advisory_teacher",
-    "school_dsl",
-    "analyst",
-    "admin",
-)
+ROLES = (ANONYMOUS, NO_ROLE, *ACCOUNT_ROLES)
 TO_LOGIN = "login"  # a redirect to the sign-in page with ?next=
 
 
@@ -56,7 +48,7 @@ def both(status: int | str) -> tuple[int | str, int | str]:
     return (status, status)
 
 
-SIGNED_IN = ("vsh", "adviser", "advisory_teacher", "school_dsl", "analyst", "admin")
+SIGNED_IN = tuple(ACCOUNT_ROLES)
 OWNED_CHILD = {"key": "C001"}
 OTHER_CHILD = {"key": "C002"}
 

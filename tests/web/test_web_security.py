@@ -125,3 +125,13 @@ def test_server_migrates_then_serves_on_localhost_only(monkeypatch: pytest.Monke
     server.run()
     assert calls[0][0] == "migrate"
     assert calls[-1] == ("runserver", "127.0.0.1:8000", {"use_reloader": False})
+
+
+@pytest.mark.django_db
+def test_the_database_is_the_one_database_url_names() -> None:
+    """On the PostgreSQL run (test_postgres.py) this proves the tests ran on PostgreSQL."""
+    from django.db import connection
+
+    url = os.environ.get("DATABASE_URL", "sqlite://")
+    expected = "postgresql" if url.startswith(("postgresql:", "postgres:")) else "sqlite"
+    assert connection.vendor == expected

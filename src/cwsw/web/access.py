@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.views.defaults import permission_denied
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +96,14 @@ class DefaultDenyMiddleware:
         if rule is None:
             name = getattr(request.resolver_match, "view_name", "?")
             log.error("view %s declares no access rule: refused", name)
-            raise PermissionDenied("This page has no access rule")
+            return _refuse(request, "This page has no access rule")
         if rule.public:
             return None
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         if not user.is_active:
-            raise PermissionDenied("This account is not active")
+            return _refuse(request, "This account is not active")
         if not rule.allows(role_of(user)):
             audit.record_request(
                 request,
@@ -111,8 +112,13 @@ class DefaultDenyMiddleware:
                 object_ref=getattr(request.resolver_match, "view_name", "") or "",
                 child_key=_child_key(kwargs),
             )
-            raise PermissionDenied("Your account does not have a role that can see this page")
+            return _refuse(request, "Your account does not have a role that can see this page")
         return None
+
+
+def _refuse(request: HttpRequest, reason: str) -> HttpResponseBase:
+    """The 403 page, returned rather than raised: a refusal is expected, not a traceback."""
+    return permission_denied(request, PermissionDenied(reason))
 
 
 def _child_key(kwargs: Any) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -13,16 +16,38 @@ def setup() -> None:
     """Configure Django (idempotent) and bring the application database up to date."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cwsw.web.settings")
     import django
-    from django.conf import settings
-    from django.core.management import call_command
 
     django.setup()
+    migrate()
+
+
+def migrate() -> None:
+    """Bring the application database up to date (Django must be set up).
+
+    A SQLite database made before the custom user model (ADR 0005) cannot be migrated: it is
+    moved aside to ``<name>.pre-0005`` and a new one made (it held demo accounts and their
+    audit rows only; PostgreSQL deployments are told to do the same by hand).
+    """
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.exceptions import InconsistentMigrationHistory
+
     database = settings.DATABASES["default"]
     sqlite_file = None
     if database["ENGINE"].endswith("sqlite3") and database["NAME"] != ":memory:":
         sqlite_file = Path(database["NAME"])
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except InconsistentMigrationHistory:
+        if sqlite_file is None or "auth_user" not in connection.introspection.table_names():
+            raise
+        connection.close()
+        aside = sqlite_file.with_name(sqlite_file.name + ".pre-0005")
+        sqlite_file.replace(aside)
+        log.warning("the application database predates ADR 0005: moved to %s", aside.name)
+        call_command("migrate", interactive=False, verbosity=0)
     if sqlite_file is not None and sqlite_file.exists():
         sqlite_file.chmod(0o600)  # password hashes and the audit log: owner only
 

@@ -102,6 +102,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": parse_database_url(CWSW.app_database_url)}
+if test_database := os.environ.get("CWSW_TEST_DATABASE_NAME", ""):
+    # The test run's own database on a shared PostgreSQL server (tests/web/test_postgres.py).
+    DATABASES["default"]["TEST"] = {"NAME": test_database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

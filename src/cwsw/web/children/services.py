@@ -52,10 +52,15 @@ def open_warehouse(path: Path | None = None) -> Iterator[Warehouse]:
 
 
 def tables(warehouse: Warehouse) -> frozenset[str]:
-    rows = warehouse.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-    )
-    return frozenset(str(row[0]) for row in rows)
+    """The warehouse's tables, looked up once per opened (read-only) warehouse."""
+    found: frozenset[str] | None = getattr(warehouse, "_web_tables", None)
+    if found is None:
+        rows = warehouse.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        found = frozenset(str(row[0]) for row in rows)
+        setattr(warehouse, "_web_tables", found)  # noqa: B010 (not an attribute of its class)
+    return found
 
 
 def term_sort_key(term: str) -> tuple[int, int, str]:

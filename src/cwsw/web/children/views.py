@@ -24,7 +24,8 @@ from cwsw.web.children import services
 SEARCH_MAX = 100
 
 
-def _unavailable(request: HttpRequest, error: services.WarehouseUnavailable) -> HttpResponse:
+def unavailable(request: HttpRequest, error: services.WarehouseUnavailable) -> HttpResponse:
+    """The warehouse is not built or is being written: a plain 503 page, no traceback."""
     return render(request, "children/unavailable.html", {"message": str(error)}, status=503)
 
 
@@ -43,7 +44,7 @@ def school(request: HttpRequest) -> HttpResponse:
         with services.open_warehouse() as warehouse:
             page = services.school_pupils(warehouse, user.school_laestab, search)
     except services.WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     # What was searched for may be a name: the row keeps the school and the count only.
     audit.record_request(
         request,
@@ -88,7 +89,7 @@ def school_export(request: HttpRequest) -> HttpResponse:
         with services.open_warehouse() as warehouse:
             page = services.school_pupils(warehouse, user.school_laestab)
     except services.WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     audit.record_request(
         request,
         audit.Action.EXPORT,
@@ -127,7 +128,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         with services.open_warehouse() as warehouse:
             children = services.caseload(warehouse, ids)
     except services.WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     audit.record_request(
         request, audit.Action.VIEW, object_type="caseload", object_ref=f"{len(children)} children"
     )
@@ -152,7 +153,7 @@ def profile(request: HttpRequest, key: str) -> HttpResponse:
                 raise PermissionDenied("This child is not one of yours")
             found = services.profile(warehouse, la_child_id)
     except services.WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     audit.record_request(request, audit.Action.VIEW, object_type="child_profile", child_key=key)
     return render(
         request,

@@ -16,14 +16,11 @@ from cwsw.web.accounts.models import Role
 from cwsw.web.audit import services as audit
 from cwsw.web.children import keys
 from cwsw.web.children.services import WarehouseUnavailable, open_warehouse
+from cwsw.web.children.views import unavailable
 from cwsw.web.data import services
 
 ANALYSTS = {Role.ANALYST}
 REASON_MAX = 500
-
-
-def _unavailable(request: HttpRequest, error: WarehouseUnavailable) -> HttpResponse:
-    return render(request, "children/unavailable.html", {"message": str(error)}, status=503)
 
 
 @require_safe
@@ -34,7 +31,7 @@ def loads(request: HttpRequest) -> HttpResponse:
         with open_warehouse() as warehouse:
             history = services.load_history(warehouse)
     except WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     audit.record_request(request, audit.Action.VIEW, object_type="load_history")
     return render(request, "data/loads.html", {"loads": history})
 
@@ -47,7 +44,7 @@ def load(request: HttpRequest, load_id: int) -> HttpResponse:
         with open_warehouse() as warehouse:
             summary = services.load_quality(warehouse, load_id)
     except WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     if summary is None:
         raise Http404("No such load")
     audit.record_request(
@@ -64,7 +61,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         with open_warehouse() as warehouse:
             pending = services.review_queue(warehouse)
     except WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     shown = pending[: services.REVIEW_PAGE_SIZE]
     decided = request.GET.get("decided", "")
     for pair in shown:
@@ -101,7 +98,7 @@ def review_decide(request: HttpRequest) -> HttpResponse:
         with open_warehouse() as warehouse:
             pending = {(p["la_child_id"], p["upn"]) for p in services.review_queue(warehouse)}
     except WarehouseUnavailable as error:
-        return _unavailable(request, error)
+        return unavailable(request, error)
     if (child, upn) not in pending:
         # Only a pair on the queue can be decided here: not a made-up or already decided one.
         return _refused(request, "This pair is not awaiting review")
