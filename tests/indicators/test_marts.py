@@ -146,6 +146,17 @@ def test_export_marts_writes_the_documented_columns(
     counts = csv[(csv.unit == "count") & (csv.symbol == "")]
     assert not counts.value.astype(float).between(1, 5).any()
     assert parquet.value[parquet.suppressed].isna().all()
+    # "x times as likely", from the disclosed figures only.
+    pa = parquet[
+        (parquet.measure == "persistent_absence")
+        & (parquet.breakdown == "total")
+        & (parquet.period_type == "year")
+    ].set_index("cohort")
+    assert pa.times_all_pupils["CPPO"] == pytest.approx(
+        round(pa.value["CPPO"] / pa.value["All pupils"], 1)
+    )
+    assert pd.isna(pa.times_all_pupils["All pupils"])
+    assert parquet.times_not_cin[parquet.suppressed].isna().all()
 
 
 def test_build_with_cohorts_a_user_names(built_la: BuiltLA, tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cwsw.cohort.definitions import ALL_PUPILS, NEVER_CIN_6_YEARS
+from cwsw.indicators.benchmarks import times_as_likely
 from cwsw.indicators.marts import MART, disclosed_mart
 from cwsw.indicators.measures import BY_NAME
 from cwsw.indicators.rounding import round_half_up
@@ -36,6 +38,8 @@ EXPORT_COLUMNS = (
     "value",
     "symbol",
     "suppressed",
+    "times_all_pupils",
+    "times_not_cin",
     "definition_version",
     "source_loads",
     "built_at",
@@ -50,7 +54,34 @@ def disclosed_export(mart: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     shown["measure_title"] = [BY_NAME[m].title for m in shown.measure]
     shown["unit"] = [BY_NAME[m].unit for m in shown.measure]
     shown["suppressed"] = shown["suppressed"].astype(bool)
+    slice_key = ["period", "measure", "breakdown", "breakdown_value"]
+    for column, comparator in (
+        ("times_all_pupils", ALL_PUPILS),
+        ("times_not_cin", NEVER_CIN_6_YEARS),
+    ):
+        base = shown[shown.cohort == comparator].set_index(slice_key)["value"]
+        lookup = base.to_dict()
+        shown[column] = [
+            None if BY_NAME[m].is_count or c == comparator else _ratio(v, lookup.get((p, m, b, bv)))
+            for p, m, b, bv, c, v in zip(
+                shown.period,
+                shown.measure,
+                shown.breakdown,
+                shown.breakdown_value,
+                shown.cohort,
+                shown.value,
+                strict=True,
+            )
+        ]
     return shown[list(EXPORT_COLUMNS)].reset_index(drop=True)
+
+
+def _ratio(value: float | None, comparator: float | None) -> float | None:
+    """ "x times as likely" from two disclosed figures (None where either is withheld)."""
+    if value is None or comparator is None or pd.isna(value) or pd.isna(comparator):
+        return None
+    ratio = times_as_likely(value, comparator)
+    return None if ratio is None else float(ratio)
 
 
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -66,6 +97,8 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
         for v, s, m in zip(frame["value"], symbol, frame["measure"], strict=True)
     ]
     text["symbol"] = symbol.fillna("")
+    for column in ("times_all_pupils", "times_not_cin"):
+        text[column] = ["" if pd.isna(v) else f"{v:.1f}" for v in frame[column]]
     return text
 
 

@@ -293,8 +293,10 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
     """Where the mart's quantities add up, for secondary suppression.
 
     Within a period: each breakdown's values sum to its total; a ``not`` cohort and the cohort
-    it complements sum to all pupils; sessions missed are authorised plus unauthorised; and a
-    year's sessions are its terms' sessions.
+    it complements sum to all pupils; a social care group's cohort (``at``, named after its
+    group) is the same figure as all pupils in that group of the ``social_care_group``
+    breakdown; sessions missed are authorised plus unauthorised; and a year's sessions are its
+    terms' sessions.
     """
     quantities = set(_keys(mart, "numerator_quantity")) | set(_keys(mart, "denominator_quantity"))
     relations: list[Relation] = []
@@ -314,8 +316,14 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
         for c, k, o in zip(kinds.cohort, kinds.cohort_kind, kinds.complement_of, strict=True)
         if k == "not" and o in cohorts
     }
+    # A social care group's cohort is the same figure as all pupils in that group.
+    groups = {str(c) for c, k in zip(kinds.cohort, kinds.cohort_kind, strict=True) if k == "at"}
     for key in quantities:
         period, quantity, cohort, breakdown, value = key
+        if breakdown == "social_care_group" and cohort in everyone and value in groups:
+            same = (period, quantity, value, "total", breakdowns.TOTAL)
+            if same in quantities:
+                relations.append(Relation(same, (key,)))
         if cohort in complement_of:
             inside: Key = (period, quantity, complement_of[cohort], breakdown, value)
             for all_cohort in everyone:
