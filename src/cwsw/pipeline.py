@@ -17,6 +17,7 @@ from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortSpec
 from cwsw.indicators import marts, service
 from cwsw.linkage.probabilistic import Thresholds
 from cwsw.linkage.run import CHILD_PUPIL_LINK, LinkageRun, LinkOptions, run_linkage
+from cwsw.linkage.splink_engine import SparkOptions
 from cwsw.reports.absence_report import write_absence_report
 from cwsw.settings import Settings, get_settings
 from cwsw.warehouse.connection import Warehouse
@@ -59,6 +60,10 @@ def link(warehouse: Warehouse, settings: Settings | None = None) -> LinkResult:
         seed=settings.link_seed,
         decisions_path=settings.linkage_decisions_path,
         model_path=settings.linkage_model_path,
+        engine=settings.link_engine,
+        spark=SparkOptions(
+            master=settings.spark_master, shuffle_partitions=settings.spark_shuffle_partitions
+        ),
     )
     run = run_linkage(warehouse, options)
     return LinkResult(children=run.children, linked=run.linked, run=run)

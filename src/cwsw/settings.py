@@ -44,6 +44,14 @@ class Settings:
     # to call: "many matches".
     link_margin_weight: float = 3.0
     link_seed: int = 42
+    # Where Splink runs: "duckdb" (default: its own in-memory DuckDB, one machine up to
+    # national scale) or "spark" (a region or a national body on a Spark cluster); any
+    # other value is refused when a linkage starts.
+    link_engine: str = "duckdb"
+    # The Spark master when link_engine is "spark" ("local[2]": this machine, two cores)
+    # and the partitions of each shuffle (small for local mode, larger on a cluster).
+    spark_master: str = "local[2]"
+    spark_shuffle_partitions: int = 4
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +75,9 @@ class Settings:
             link_potential_probability=_float("CWSW_LINK_POTENTIAL_PROBABILITY", 0.2),
             link_margin_weight=_float("CWSW_LINK_MARGIN_WEIGHT", 3.0),
             link_seed=_int("CWSW_LINK_SEED", 42),
+            link_engine=os.environ.get("CWSW_LINK_ENGINE", "").strip().lower() or "duckdb",
+            spark_master=os.environ.get("CWSW_SPARK_MASTER", "local[2]"),
+            spark_shuffle_partitions=_int("CWSW_SPARK_SHUFFLE_PARTITIONS", 4),
         )
 
 

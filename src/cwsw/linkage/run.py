@@ -25,7 +25,7 @@ from ibis.expr.types import Table
 
 from cwsw.linkage import deterministic, probabilistic, review
 from cwsw.linkage.probabilistic import MATCH, NO_MATCH, Thresholds
-from cwsw.linkage.splink_engine import SplinkEngine, TrainedModel
+from cwsw.linkage.splink_engine import DUCKDB, SparkOptions, SplinkEngine, TrainedModel
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.schema import arrow_schema, columns_arrow_schema
 
@@ -93,6 +93,8 @@ class LinkOptions:
     seed: int
     decisions_path: Path
     model_path: Path | None
+    engine: str = DUCKDB  # where Splink runs: "duckdb" or "spark"
+    spark: SparkOptions = field(default_factory=SparkOptions)
 
 
 @dataclass
@@ -233,7 +235,6 @@ def run_linkage(warehouse: Warehouse, options: LinkOptions) -> LinkageRun:
     pupil_raw = con.to_pyarrow(probabilistic.pupil_frame(pupils))
     child_in = probabilistic.prepare(child_raw)
     pupil_in = probabilistic.prepare(pupil_raw)
-    engine = SplinkEngine()
     labels = links[links.match_method != REVIEW_ACCEPTED]
     labels = labels[labels.la_child_id.isin(set(child_in["unique_id"].to_pylist()))]
     label_table = pa.table(
@@ -253,11 +254,13 @@ def run_linkage(warehouse: Warehouse, options: LinkOptions) -> LinkageRun:
     prior = probabilistic.estimate_prior(left, right)
     model: TrainedModel | None = None
     if child_in.num_rows and pupil_in.num_rows:
-        model = engine.train(child_in, pupil_in, label_table, seed=options.seed, prior=prior)
-        if options.model_path is not None:
-            model.save(options.model_path)
-        scored = engine.predict(model, left, right, probabilistic.KEEP_PROBABILITY).to_pandas()
-        pair_counts = engine.count_pairs(left, right)
+        with SplinkEngine(options.engine, options.spark) as engine:
+            model = engine.train(child_in, pupil_in, label_table, seed=options.seed, prior=prior)
+            if options.model_path is not None:
+                model.save(options.model_path)
+            scored = engine.predict(model, left, right, probabilistic.KEEP_PROBABILITY)
+            pair_counts = engine.count_pairs(left, right)
+        scored = scored.to_pandas()
     else:
         scored = pd.DataFrame(columns=["child_id", "pupil_id", "match_weight", "match_probability"])
         pair_counts = {}
@@ -294,6 +297,7 @@ def run_linkage(warehouse: Warehouse, options: LinkOptions) -> LinkageRun:
         if model is None
         else {
             "splink_version": model.splink_version,
+            "engine": options.engine,
             "trained_with": model.trained_with,
             "labels": model.labels,
             "seed": model.seed,

@@ -1,9 +1,12 @@
 """The one wrapper over Splink: every other module links records through ``SplinkEngine``.
 
-Splink runs on its own in-memory DuckDB database (never the warehouse's connection), so its
-scratch tables never land in the warehouse and a linkage that fails leaves the warehouse as it
-was. The comparisons and blocking rules are defined here, once; ``probabilistic`` prepares the
-records and decides what the scores mean.
+Splink runs on its own in-memory DuckDB database by default (never the warehouse's
+connection), so its scratch tables never land in the warehouse and a linkage that fails leaves
+the warehouse as it was; with ``engine="spark"`` the same model runs on Splink's Spark backend
+(local mode on one machine, or a cluster for a region or a national body). The comparisons and
+blocking rules are defined here, once, in SQL each backend runs (``_DialectLevel``), so both
+engines score the same pairs the same way; ``probabilistic`` prepares the records and decides
+what the scores mean.
 
 Both inputs carry the same columns (``PREPARED_COLUMNS``): the two sides of a link-only job,
 ``children`` (the person extract) and ``pupils`` (the school census).
@@ -23,9 +26,14 @@ import splink
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
 
 CHILDREN = "children"
 PUPILS = "pupils"
+DUCKDB = "duckdb"
+SPARK = "spark"
+ENGINES = (DUCKDB, SPARK)
 MODEL_FORMAT = 1
 # Labels fewer than this are too few to estimate m probabilities from: use EM instead.
 MIN_LABELS = 30
@@ -59,19 +67,71 @@ BLOCKING_RULES = (
 _log = logging.getLogger(__name__)
 
 
+class EngineError(ValueError):
+    """A linkage engine setting no backend can honour (the message says which)."""
+
+
+class _DialectLevel(ComparisonLevelCreator):
+    """A comparison level written once per SQL dialect: Splink's own level builders cover
+    names and dates, but list functions differ between DuckDB and Spark SQL (and sqlglot's
+    translation of them is not reliable), so each engine gets its SQL spelled out."""
+
+    def __init__(self, sql: dict[str, str], label: str) -> None:
+        self.sql = sql
+        self.label = label
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        return self.sql[sql_dialect.sql_dialect_str]
+
+    def create_label_for_charts(self) -> str:
+        return self.label
+
+
+# A nickname: either side's forename among the other's variants.
+_NICKNAME = _DialectLevel(
+    {
+        DUCKDB: "list_contains(forename_variants_l, forename_r) "
+        "OR list_contains(forename_variants_r, forename_l)",
+        SPARK: "array_contains(forename_variants_l, forename_r) "
+        "OR array_contains(forename_variants_r, forename_l)",
+    },
+    "nickname",
+)
+# One part of a double-barrelled surname shared (one side at least has two parts).
+_SURNAME_PART = _DialectLevel(
+    {
+        DUCKDB: "len(surname_parts_l) + len(surname_parts_r) > 2 "
+        "AND list_has_any(surname_parts_l, surname_parts_r)",
+        SPARK: "size(surname_parts_l) + size(surname_parts_r) > 2 "
+        "AND arrays_overlap(surname_parts_l, surname_parts_r)",
+    },
+    "one part of a double-barrelled surname",
+)
+
+
+def _two_edits(column: str) -> ComparisonLevelCreator:
+    """Two letters different (Damerau-Levenshtein 2) between names of five letters or more.
+
+    In place of a Jaro-Winkler threshold: DuckDB's ``jaro_winkler_similarity`` and the
+    Spark jar's ``jaro_winkler`` compute the Jaro window differently (about 1% of name pairs
+    score differently, and some cross any threshold), so a Jaro-Winkler level would score
+    the same pair differently on the two engines. Damerau-Levenshtein agrees on both.
+    """
+    return cll.And(
+        cll.DamerauLevenshteinLevel(column, 2),
+        cll.CustomLevel(f"least(length({column}_l), length({column}_r)) >= 5"),
+    ).configure(label_for_charts="two letters different")
+
+
 def _forename() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="forename",
         comparison_levels=[
             cll.NullLevel("forename"),
             cll.ExactMatchLevel("forename"),
-            cll.CustomLevel(
-                "list_contains(forename_variants_l, forename_r) "
-                "OR list_contains(forename_variants_r, forename_l)",
-                label_for_charts="nickname",
-            ),
+            _NICKNAME,
             cll.DamerauLevenshteinLevel("forename", 1),
-            cll.JaroWinklerLevel("forename", 0.88),
+            _two_edits("forename"),
             cll.ElseLevel(),
         ],
     )
@@ -84,12 +144,8 @@ def _surname() -> cl.CustomComparison:
             cll.NullLevel("surname"),
             cll.ExactMatchLevel("surname"),
             cll.DamerauLevenshteinLevel("surname", 1),
-            cll.CustomLevel(
-                "len(surname_parts_l) + len(surname_parts_r) > 2 "
-                "AND list_has_any(surname_parts_l, surname_parts_r)",
-                label_for_charts="one part of a double-barrelled surname",
-            ),
-            cll.JaroWinklerLevel("surname", 0.88),
+            _SURNAME_PART,
+            _two_edits("surname"),
             cll.ElseLevel(),
         ],
     )
@@ -151,7 +207,7 @@ COMPARISON_LEVELS: dict[str, dict[int, str]] = {
         4: "same",
         3: "nickname",
         2: "one letter different",
-        1: "similar",
+        1: "two letters different",
         0: "different",
         -1: "missing",
     },
@@ -159,7 +215,7 @@ COMPARISON_LEVELS: dict[str, dict[int, str]] = {
         4: "same",
         3: "one letter different",
         2: "one part shared",
-        1: "similar",
+        1: "two letters different",
         0: "different",
         -1: "missing",
     },
@@ -226,12 +282,81 @@ class TrainedModel:
         )
 
 
-class SplinkEngine:
-    """Train a model on all records and score candidate pairs, on a private DuckDB."""
+@dataclass(frozen=True)
+class SparkOptions:
+    """Where Splink's Spark backend runs: a master URL (``local[2]``: this machine, two
+    cores) and the partitions of each shuffle (a handful in local mode)."""
 
-    def __init__(self) -> None:
-        self._api = DuckDBAPI(":memory:")
+    master: str = "local[2]"
+    shuffle_partitions: int = 4
+
+
+def _spark_session(options: SparkOptions) -> tuple[Any, bool]:
+    """The active Spark session, else a new one (small, UI off, Splink's similarity
+    functions on the class path); and whether this engine created it (and so stops it)."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    partitions = str(options.shuffle_partitions)
+    session = (
+        SparkSession.builder.master(options.master)
+        .appName("cwsw-linkage")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", partitions)
+        .config("spark.default.parallelism", partitions)
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session, True
+
+
+class SplinkEngine:
+    """Train a model on all records and score candidate pairs, on a private DuckDB
+    (``engine="duckdb"``, the default) or on Spark (``engine="spark"``).
+
+    Use it as a context manager, or call ``close``: a Spark session the engine started is
+    stopped there (one it found running is left running).
+    """
+
+    def __init__(self, engine: str = DUCKDB, spark: SparkOptions | None = None) -> None:
+        if engine not in ENGINES:
+            raise EngineError(
+                f"unknown linkage engine {engine!r} (CWSW_LINK_ENGINE): "
+                f"use one of {', '.join(ENGINES)}"
+            )
+        self.engine = engine
+        self._session: Any = None
+        self._owns_session = False
+        self._api: Any
+        if engine == SPARK:
+            from splink.backends.spark import SparkAPI
+
+            self._session, self._owns_session = _spark_session(spark or SparkOptions())
+            # Intermediate tables are cached in the executors' memory: no checkpoint
+            # directory to configure, and nothing written outside the Spark session.
+            self._api = SparkAPI(spark_session=self._session, break_lineage_method="persist")
+        else:
+            self._api = DuckDBAPI(":memory:")
         self._names = 0
+
+    def __enter__(self) -> SplinkEngine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_session and self._session is not None:
+            self._session.stop()
+        self._session = None
+        self._owns_session = False
 
     def _register(self, table: pa.Table, kind: str) -> Any:
         self._names += 1
@@ -259,7 +384,13 @@ class SplinkEngine:
         or by expectation maximisation where there are too few of them."""
         with_postcode = _has_values(children, "postcode") and _has_values(pupils, "postcode")
         linker = self._linker(children, pupils, settings(with_postcode))
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+        # The whole sample is counted in one pass per comparison, with no early stop once
+        # each level has 100 pairs: which chunk comes first depends on the backend's hash
+        # function, so an early stop would make u differ between DuckDB and Spark on the
+        # same records (and on Spark every chunk is a job of its own, about a second each).
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=max_pairs, seed=seed, min_count_per_level=None, num_chunks=1
+        )
         if labels.num_rows >= MIN_LABELS:
             label_table = pa.table(
                 {
