@@ -8,6 +8,7 @@ import ibis
 import pytest
 
 from cwsw.indicators import pupils
+from tests.indicators.test_absence import table
 
 D = dt.date
 ENROLMENT = {
@@ -35,10 +36,6 @@ EXCLUSION = {
     "enrolment_id": "string",
     "category": "string",
 }
-
-
-def table(schema: dict, rows: list[tuple]) -> ibis.Table:
-    return ibis.memtable([dict(zip(schema, r, strict=True)) for r in rows], schema=schema)
 
 
 @pytest.mark.parametrize(
