@@ -633,6 +633,7 @@ class _Reader:
         }
 
     def parse(self, handle: BinaryIO | _PartFile) -> None:
+        walker = _compiled_walker()
         tags = ("{*}Child", "{*}Year")
         events = etree.iterparse(
             handle, events=("end",), tag=tags, remove_comments=True, remove_pis=True
@@ -647,7 +648,10 @@ class _Reader:
             if tag != "Child":
                 _strip_namespaces(element)
             self.children += 1
-            self._child(element)
+            if walker is None:
+                self._child(element)
+            else:
+                walker.walk(element, self.children, self.lines, self.raw, self.summary.ids)
             self.buffered_children += 1
             # Free the parsed child and its predecessors: constant memory.
             element.clear(keep_tail=False)
@@ -849,6 +853,28 @@ class _Reader:
                 )
                 out[i] = None
         return out
+
+
+# CWSW_CIN_WALK=python reads with ``_Reader._child`` even where the compiled walk is built.
+WALK_VARIABLE = "CWSW_CIN_WALK"
+
+
+def walk_in_use() -> str:
+    """Which walk reads each child: "compiled" (``_cin_walk``, built by ``make env``) or
+    "python" (``_Reader._child``: the reference, and the fallback where it is not built)."""
+    return "python" if _compiled_walker() is None else "compiled"
+
+
+def _compiled_walker() -> Any:
+    """The compiled walk over this module's spec, or None for the Python walk."""
+    if os.environ.get(WALK_VARIABLE, "").strip().lower() == "python":
+        return None
+    try:
+        from cwsw.formats import _cin_walk
+    except ImportError:  # not built (or built against another lxml): the Python walk
+        return None
+    spec = (CHILD_LEAVES, EPISODE_LEAVES, MODULES, ITEMS, ITEM_KEYS, SHARED_LEAF, EPISODE_GROUP)
+    return _cin_walk.Walker(*spec, child_id)
 
 
 def _line(element: etree._Element) -> int:
