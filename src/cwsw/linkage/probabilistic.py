@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -98,43 +98,73 @@ def _swapped(day: dt.date | None) -> str | None:
     return dt.date(day.year, day.day, day.month).isoformat()
 
 
+def _per_value(
+    column: pa.ChunkedArray | pa.Array, fn: Callable[[Any], Any], kind: pa.DataType
+) -> pa.Array:
+    """``fn`` applied once per distinct value of ``column`` and spread back to every row.
+
+    A national file has a million rows but some tens of thousands of distinct names and a
+    few thousand dates, so the Python work is per value, not per row. A null row is given
+    ``fn(None)``.
+    """
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_null(array.type):  # an all-null column with no type of its own
+        return pa.array([fn(None)] * len(array), kind)
+    encoded = array.dictionary_encode()
+    values = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], kind)
+    out = values.take(encoded.indices)
+    if array.null_count:
+        missing = pa.array([fn(None)], kind)
+        indices = pa.compute.fill_null(encoded.indices, len(values))
+        out = pa.concat_arrays([values, missing]).take(indices)
+    return out
+
+
 def prepare(frame: pa.Table) -> pa.Table:
     """Records (``unique_id``, ``forename``, ``surname``, ``birth_date``, ``sex``,
     ``postcode``) as the engine compares them (``splink_engine.PREPARED_COLUMNS``)."""
     table = nicknames()
-    keys: dict[str | None, str | None] = {}
 
-    def key(value: object) -> str | None:
-        text = value if isinstance(value, str) else None
-        if text not in keys:
-            keys[text] = name_key(text)
-        return keys[text]
+    def text(value: object) -> str | None:
+        return value if isinstance(value, str) else None
 
-    column = {name: frame.column(name).to_pylist() for name in frame.column_names}
-    forename = [key(v) for v in column["forename"]]
-    surname = [key(v) for v in column["surname"]]
-    births = [v if isinstance(v, dt.date) else None for v in column["birth_date"]]
-    postcode = [v if isinstance(v, str) and v.strip() else None for v in column["postcode"]]
-    sex = [v if v in ("M", "F") else None for v in column["sex"]]
+    def variants(value: object) -> list[str]:
+        key = name_key(text(value))
+        return sorted(table.get(key, ())) if key else []
+
+    def birth(value: object) -> dt.date | None:
+        return value if isinstance(value, dt.date) else None
+
+    def postcode(value: object) -> str | None:
+        return value if isinstance(value, str) and value.strip() else None
+
+    def initial(value: object) -> str | None:
+        key = name_key(text(value))
+        return key[0] if key else None
+
+    string, strings = pa.string(), pa.list_(pa.string())
+    forename, surname, births = frame["forename"], frame["surname"], frame["birth_date"]
     out = {
-        "unique_id": pa.array([str(v) for v in column["unique_id"]], pa.string()),
-        "forename": pa.array(forename, pa.string()),
-        "forename_variants": pa.array(
-            [sorted(table.get(f, ())) if f else [] for f in forename], pa.list_(pa.string())
+        "unique_id": frame["unique_id"].cast(string),
+        "forename": _per_value(forename, lambda v: name_key(text(v)), string),
+        "forename_variants": _per_value(forename, variants, strings),
+        "surname": _per_value(surname, lambda v: name_key(text(v)), string),
+        "surname_parts": _per_value(surname, lambda v: name_parts(text(v)), strings),
+        "birth_date": _per_value(
+            births, lambda v: d.isoformat() if (d := birth(v)) else None, string
         ),
-        "surname": pa.array(surname, pa.string()),
-        "surname_parts": pa.array(
-            [name_parts(v if isinstance(v, str) else None) for v in column["surname"]],
-            pa.list_(pa.string()),
+        "birth_date_swapped": _per_value(births, lambda v: _swapped(birth(v)), string),
+        "birth_year": _per_value(births, lambda v: d.year if (d := birth(v)) else None, pa.int32()),
+        "birth_month": _per_value(
+            births, lambda v: d.isoformat()[:7] if (d := birth(v)) else None, string
         ),
-        "birth_date": pa.array([d.isoformat() if d else None for d in births], pa.string()),
-        "birth_date_swapped": pa.array([_swapped(d) for d in births], pa.string()),
-        "birth_year": pa.array([d.year if d else None for d in births], pa.int32()),
-        "sex": pa.array(sex, pa.string()),
-        "postcode": pa.array(postcode, pa.string()),
-        "postcode_district": pa.array([p.split()[0] if p else None for p in postcode]),
-        "surname_initial": pa.array([s[0] if s else None for s in surname], pa.string()),
-        "forename_initial": pa.array([f[0] if f else None for f in forename], pa.string()),
+        "sex": _per_value(frame["sex"], lambda v: v if v in ("M", "F") else None, string),
+        "postcode": _per_value(frame["postcode"], postcode, string),
+        "postcode_district": _per_value(
+            frame["postcode"], lambda v: p.split()[0] if (p := postcode(v)) else None, string
+        ),
+        "surname_initial": _per_value(surname, initial, string),
+        "forename_initial": _per_value(forename, initial, string),
     }
     return pa.table(out).select(PREPARED_COLUMNS)
 

@@ -47,6 +47,7 @@ PREPARED_COLUMNS = (
     "birth_date",  # ISO text: compared as text for one-digit typos
     "birth_date_swapped",  # day and month swapped, where that is a date
     "birth_year",
+    "birth_month",  # year and month, "YYYY-MM": a blocking key
     "sex",
     "postcode",
     "postcode_district",
@@ -60,7 +61,7 @@ PREPARED_COLUMNS = (
 BLOCKING_RULES = (
     ("birth_date", "surname_initial"),
     ("birth_date", "forename_initial"),
-    ("surname", "birth_year"),
+    ("surname", "birth_month"),
     ("forename", "surname"),
 )
 
@@ -377,7 +378,7 @@ class SplinkEngine:
         *,
         seed: int,
         prior: float,
-        max_pairs: float = 2e6,
+        max_pairs: float = 1.2e6,  # Splink warns at its default of exactly 1e6
     ) -> TrainedModel:
         """Train on every record: u from a seeded random sample of pairs, m from the known
         matches in ``labels`` (columns ``child_id``, ``pupil_id``: the deterministic links),
