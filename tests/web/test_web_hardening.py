@@ -110,8 +110,11 @@ def test_audit_rows_cannot_be_changed_or_deleted(accounts: dict[str, Any]) -> No
 
 
 def test_deploy_checks_are_clean_under_production_settings(tmp_path: Path) -> None:
+    # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for its test worker's session; a
+    # deployment never has it (Django's async.E001), so the check runs without it.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "cwsw.web.settings",
         "CWSW_HOME": str(tmp_path),
         "CWSW_HTTPS": "1",
