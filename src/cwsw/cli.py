@@ -222,6 +222,7 @@ def link(
     if ctx.invoked_subcommand is not None:
         return
     from cwsw.linkage.report import build_report
+    from cwsw.linkage.splink_engine import EngineError
     from cwsw.warehouse.connection import Warehouse
 
     if truth is not None and not (truth / "child_pupil.csv").is_file():
@@ -230,7 +231,10 @@ def link(
     with Warehouse.open(settings.warehouse_path) as warehouse:
         with _progress() as progress:
             progress.add_task("Linking children to pupils", total=None)
-            pipeline.link(warehouse, settings)
+            try:
+                pipeline.link(warehouse, settings)
+            except EngineError as error:  # a setting the user can fix: a message, no traceback
+                raise _fail(str(error)) from None
         report = build_report(
             warehouse, truth_dir=truth, decisions_path=settings.linkage_decisions_path
         )

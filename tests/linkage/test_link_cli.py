@@ -65,3 +65,16 @@ def test_review_before_any_linkage_says_what_to_do(
     result = runner.invoke(app, ["link", "review"])
     assert result.exit_code == 1
     assert "run `cwsw link` first" in result.output
+
+
+def test_an_unknown_engine_setting_is_a_message_not_a_traceback(
+    small_la: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CWSW_HOME", str(tmp_path))
+    assert runner.invoke(app, ["ingest", str(small_la)]).exit_code == 0
+    monkeypatch.setenv("CWSW_LINK_ENGINE", "hadoop")
+    result = runner.invoke(app, ["link"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "unknown linkage engine 'hadoop'" in result.output
+    assert "Traceback" not in result.output
