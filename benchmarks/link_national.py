@@ -338,64 +338,18 @@ def _accuracy(warehouse: object, truth: set[tuple[str, str]]) -> dict[str, float
     return accuracy(set(zip(links.la_child_id, links.upn, strict=True)), truth)
 
 
-def run_national(n: int) -> dict[str, float]:
+def _timed_link(
+    warehouse: object, home: Path, truth: set[tuple[str, str]], pupils: int
+) -> dict[str, float]:
+    """``pipeline.link`` timed (wall and CPU), with its pair counts and accuracy."""
     from cwsw import pipeline
-    from cwsw.warehouse.connection import Warehouse
-    from cwsw.warehouse.schema import ensure_schema
 
-    made = time.perf_counter()
-    person, pupils, truth = national_records(n)
-    generated = time.perf_counter() - made
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        with Warehouse.open(home / "warehouse.duckdb") as warehouse:
-            ensure_schema(warehouse)
-            with warehouse.transaction():
-                warehouse.insert_arrow("person", person)
-                warehouse.insert_arrow("pupil_enrolment", pupils)
-            del person, pupils
-            cpu = _cpu()
-            started = time.perf_counter()
-            result = pipeline.link(warehouse, _settings(home))  # type: ignore[arg-type]
-            seconds = time.perf_counter() - started
-            cpu = _cpu() - cpu
-            measured = _accuracy(warehouse, truth)
-    details = result.run.details
-    return {
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "generate_seconds": generated,
-        "children": result.children,
-        "pupils": n,
-        "linked": result.linked,
-        "probabilistic_children": details["probabilistic_inputs"]["children"],
-        "probabilistic_pupils": details["probabilistic_inputs"]["pupils"],
-        "pairs": sum(details["candidate_pairs_by_blocking_rule"].values()),
-        "precision": measured["precision"],
-        "recall": measured["recall"],
-        "f1": measured["f1"],
-    }
-
-
-def run_la(pupils: int) -> dict[str, float]:
-    """The synthetic LA (``cwsw synth``), ingested, then linked: only the link is timed."""
-    from cwsw import pipeline
-    from cwsw.linkage.report import read_truth
-    from cwsw.synth import generate
-    from cwsw.warehouse import load
-    from cwsw.warehouse.connection import Warehouse
-
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        generate(home / "la", seed=7, pupils=pupils, faults="default")
-        with Warehouse.open(home / "warehouse.duckdb") as warehouse:
-            load.ingest(warehouse, [home / "la"])
-            cpu = _cpu()
-            started = time.perf_counter()
-            result = pipeline.link(warehouse, _settings(home))  # type: ignore[arg-type]
-            seconds = time.perf_counter() - started
-            cpu = _cpu() - cpu
-            measured = _accuracy(warehouse, read_truth(home / "la" / "truth"))
+    cpu = _cpu()
+    started = time.perf_counter()
+    result = pipeline.link(warehouse, _settings(home))  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu
+    measured = _accuracy(warehouse, truth)
     details = result.run.details
     return {
         "seconds": seconds,
@@ -410,6 +364,40 @@ def run_la(pupils: int) -> dict[str, float]:
         "recall": measured["recall"],
         "f1": measured["f1"],
     }
+
+
+def run_national(n: int) -> dict[str, float]:
+    from cwsw.warehouse.connection import Warehouse
+    from cwsw.warehouse.schema import ensure_schema
+
+    made = time.perf_counter()
+    person, pupils, truth = national_records(n)
+    generated = time.perf_counter() - made
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        with Warehouse.open(home / "warehouse.duckdb") as warehouse:
+            ensure_schema(warehouse)
+            with warehouse.transaction():
+                warehouse.insert_arrow("person", person)
+                warehouse.insert_arrow("pupil_enrolment", pupils)
+            del person, pupils
+            figures = _timed_link(warehouse, home, truth, n)
+    return {**figures, "generate_seconds": generated}
+
+
+def run_la(pupils: int) -> dict[str, float]:
+    """The synthetic LA (``cwsw synth``), ingested, then linked: only the link is timed."""
+    from cwsw.linkage.report import read_truth
+    from cwsw.synth import generate
+    from cwsw.warehouse import load
+    from cwsw.warehouse.connection import Warehouse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        generate(home / "la", seed=7, pupils=pupils, faults="default")
+        with Warehouse.open(home / "warehouse.duckdb") as warehouse:
+            load.ingest(warehouse, [home / "la"])
+            return _timed_link(warehouse, home, read_truth(home / "la" / "truth"), pupils)
 
 
 def measure(kind: str, n: int) -> dict[str, float]:

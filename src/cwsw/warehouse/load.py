@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -299,7 +300,7 @@ def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected)
     inserted once the file has been read whole; a fatal error, a crash or a kill before the
     COMMIT leaves nothing of the file behind.
     """
-    with warehouse.transaction(), Staging(warehouse) as staging:
+    with warehouse.transaction(), closing(Staging(warehouse)) as staging:
         # Checked inside the transaction: another process may have loaded it meanwhile.
         previous = _previous_load(warehouse, digest)
         if previous is not None:
