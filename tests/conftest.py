@@ -65,7 +65,7 @@ def built_la(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltLA]:
         assert not [r for r in results if r.status == "failed"]
         pipeline.link(warehouse, linkage_settings(home))
         pipeline.build(warehouse)
-        report_path = pipeline.report(warehouse, home / "reports", threshold=5)
+        report_path = pipeline.report(warehouse, home / "reports", threshold=5)["html"]
     yield BuiltLA(data_dir, home, warehouse_path, report_path)
 
 

@@ -81,8 +81,9 @@ def test_demo_without_serving_prints_report_url_and_logins(tmp_path: Path) -> No
         app, ["demo", "--pupils", "1500", "--seed", "5", "--dir", str(tmp_path), "--no-serve"]
     )
     assert result.exit_code == 0, result.output
-    report = tmp_path / "reports" / "absence-report.html"
+    report = tmp_path / "reports" / "vsh-report-2024-25.html"
     assert f"Report: {report}" in result.stdout.replace("\n", "")
     assert "Web app: http://127.0.0.1:8000/" in result.stdout
     assert "Log in as vsh / " in result.stdout
-    assert "Attendance of children with a social worker, 2024/25" in report.read_text()
+    assert "Virtual School report, 2024/25" in report.read_text()
+    assert (tmp_path / "reports" / "vsh-report-2024-25.pdf").exists()

@@ -383,17 +383,50 @@ def report(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report")] = Path(
         "var/reports"
     ),
+    period: Annotated[
+        str | None,
+        typer.Option(help="Academic year (2024/25) or term (2024/25 autumn term); default newest"),
+    ] = None,
+    formats: Annotated[
+        str, typer.Option("--format", help="Any of html,pdf,xlsx,csv,parquet (comma-separated)")
+    ] = "html,pdf,xlsx,csv,parquet",
+    benchmarks: Annotated[
+        Path | None,
+        typer.Option(help="Folder of DfE's EES files (absence_la.csv, ks2_la.csv, ks4_la.csv)"),
+    ] = None,
+    la_code: Annotated[
+        str | None, typer.Option(help="Old LA code, for the region and statistical neighbours")
+    ] = None,
 ) -> None:
-    """Write the Virtual School Head's report (HTML)."""
+    """Write the Virtual School Head's report: HTML, PDF, Excel, CSV, Parquet (docs/reports.md)."""
+    from cwsw.reports.writers import parse_formats
     from cwsw.warehouse.connection import Warehouse
 
     settings = get_settings()
+    try:
+        chosen = parse_formats(formats)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    if not settings.warehouse_path.exists():
+        raise _fail(
+            f"no marts have been built (no warehouse at {settings.warehouse_path}): "
+            "run `cwsw ingest`, then run `cwsw build` first"
+        )
     with Warehouse.open(settings.warehouse_path, read_only=True) as warehouse:
         try:
-            path = pipeline.report(warehouse, out_dir, settings.suppression_threshold)
-        except pipeline.NothingToBuild as error:
+            paths = pipeline.report(
+                warehouse,
+                out_dir,
+                settings.suppression_threshold,
+                period=period,
+                formats=chosen,
+                benchmarks=benchmarks,
+                la_code=la_code,
+            )
+        except (pipeline.NothingToBuild, FileNotFoundError) as error:
             raise _fail(str(error)) from None
-    out.print(f"Report: {path.resolve()}")
+    for path in paths.values():
+        out.print(f"Report: {path.resolve()}")
 
 
 def _prepare_web() -> list[tuple[str, str, str]]:
@@ -473,7 +506,7 @@ def demo(
             pipeline.build(warehouse)
             report_path = pipeline.report(
                 warehouse, directory / "reports", settings.suppression_threshold
-            )
+            )["html"]
             timings["link, build, report"] = time.perf_counter() - started - sum(timings.values())
     users = _prepare_web()
     url = f"http://127.0.0.1:{port}/"

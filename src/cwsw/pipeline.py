@@ -14,11 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortSpec
-from cwsw.indicators import marts, service
+from cwsw.indicators import marts
 from cwsw.linkage.probabilistic import Thresholds
 from cwsw.linkage.run import CHILD_PUPIL_LINK, LinkageRun, LinkOptions, run_linkage
 from cwsw.linkage.splink_engine import SparkOptions
-from cwsw.reports.absence_report import write_absence_report
 from cwsw.settings import Settings, get_settings
 from cwsw.warehouse.connection import Warehouse
 
@@ -123,9 +122,28 @@ def _duckdb_type(ibis_type: str) -> str:
     }[ibis_type]
 
 
-def report(warehouse: Warehouse, out_dir: Path, threshold: int) -> Path:
-    """Write the VSH absence report from the built marts."""
-    figures = service.summary_from(warehouse, threshold=threshold)
-    if figures is None:
-        raise NothingToBuild("no marts have been built: run `cwsw build` first")
-    return write_absence_report(figures, out_dir, threshold=threshold)
+def report(
+    warehouse: Warehouse,
+    out_dir: Path,
+    threshold: int,
+    *,
+    period: str | None = None,
+    formats: Sequence[str] | None = None,
+    benchmarks: Path | None = None,
+    la_code: str | None = None,
+) -> dict[str, Path]:
+    """Write the Virtual School Head's report from the built marts (``docs/reports.md``):
+    HTML, PDF, Excel, CSV and Parquet, or the ``formats`` named. Returns format -> path."""
+    from cwsw.reports import vsh, writers
+
+    try:
+        figures = vsh.read_report(
+            warehouse,
+            threshold=threshold,
+            period=period,
+            benchmarks_dir=benchmarks,
+            la_code=la_code,
+        )
+    except vsh.NoMarts as error:
+        raise NothingToBuild(str(error)) from None
+    return writers.write_report(figures, out_dir, formats or writers.FORMATS)

@@ -44,6 +44,7 @@ import html
 import json
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,9 @@ FONT = "Arial, Helvetica, sans-serif"
 WIDTH = 460
 BAR_HEIGHT = 18
 OMITTED_NOTE = "Not plotted (suppressed or not available)"
+# The note inside the chart wraps at this many characters and names this many figures.
+SUBTITLE_WIDTH = 90
+SUBTITLE_ITEMS = 4
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def _split(
 def _title(title: str, footnote: str) -> alt.Title:
     return alt.Title(
         title,
-        subtitle=[footnote] if footnote else [],
+        subtitle=textwrap.wrap(footnote, SUBTITLE_WIDTH),
         anchor="start",
         fontSize=14,
         subtitleFontSize=11,
@@ -269,11 +273,12 @@ def line_chart_svg(table: pd.DataFrame, *, chart_id: str = "chart", **options: A
 
 
 def _footnote(omitted: Sequence[str]) -> str:
+    """The chart's own note of what it leaves out (the first few; the table has them all)."""
     if not omitted:
         return ""
-    shown = list(omitted[:6])
-    more = f"; and {len(omitted) - 6} more" if len(omitted) > 6 else ""
-    return f"{OMITTED_NOTE}: {'; '.join(shown)}{more}"
+    shown = list(omitted[:SUBTITLE_ITEMS])
+    more = len(omitted) - len(shown)
+    return f"{OMITTED_NOTE}: {'; '.join(shown)}{f'; and {more} more' if more else ''}"
 
 
 _ID = re.compile(r'\bid="([^"]+)"')

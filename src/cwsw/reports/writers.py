@@ -1,0 +1,366 @@
+"""Writers of the VSH report: one :class:`~cwsw.reports.vsh.VshReport`, five formats.
+
+- ``html``: self-contained (inline CSS and SVG charts, no script, nothing off-site);
+- ``pdf``: fpdf2 (pure Python, core fonts) with the charts as PNG from vl-convert;
+- ``xlsx``: openpyxl, one sheet per section and a notes sheet; numbers as numbers, DfE
+  symbols as text;
+- ``csv`` and ``parquet``: every table's figures in one tidy table (:data:`TIDY_COLUMNS`).
+
+Each writer shows the same figures: the text of every :class:`~cwsw.reports.vsh.Figure`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from markupsafe import Markup
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from PIL import Image
+
+from cwsw import __version__
+from cwsw.reports.vsh import ReportTable, VshReport, slug
+
+FORMATS = ("html", "pdf", "xlsx", "csv", "parquet")
+BASENAME = "vsh-report"
+TITLE = "Children with a social worker: Virtual School report"
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("cwsw.reports", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def suppression_rule(report: VshReport) -> str:
+    """The disclosure rule, as the report states it."""
+    return (
+        f"c: a count of 1 to {report.threshold} pupils (or enrolments, or events), or a figure "
+        "built on one, is suppressed to protect privacy; further figures are suppressed where "
+        "they could be used to work it out from totals (secondary suppression). "
+        "x: not available. z: not applicable (no base, or the comparator itself). "
+        "Suppressed figures are not plotted in the charts; the tables give the symbol."
+    )
+
+
+def title_of(report: VshReport) -> str:
+    return f"{TITLE}, {report.period}"
+
+
+# -- HTML --------------------------------------------------------------------------------------
+
+
+def render_html(report: VshReport) -> str:
+    """The report as one self-contained HTML page."""
+    charts: dict[str, tuple[Markup, str]] = {}
+    for section, table in report.tables:
+        chart = table.chart
+        if chart is not None:
+            chart_id = f"chart-{section.key}-{table.key}"
+            charts[table.key] = (Markup(chart.svg(chart_id)), chart.footnote)
+    return _TEMPLATES.get_template("vsh_report.html.j2").render(
+        report=report,
+        title=title_of(report),
+        charts=charts,
+        rule=suppression_rule(report),
+        version=__version__,
+    )
+
+
+# -- tidy CSV and Parquet ----------------------------------------------------------------------
+
+TIDY_COLUMNS = (
+    "section",
+    "table",
+    "table_title",
+    "row",
+    "column",
+    "text",
+    "value",
+    "symbol",
+    "unit",
+    "figure",
+    "measure",
+    "cohort",
+    "period",
+    "breakdown",
+    "breakdown_value",
+)
+
+
+def tidy(report: VshReport) -> pd.DataFrame:
+    """Every figure of every table, one row each (``value`` null where a symbol stands)."""
+    records = [
+        {
+            "section": section.title,
+            "table": table.key,
+            "table_title": table.title,
+            "row": row.label,
+            "column": column.heading,
+            "text": figure.text,
+            "value": figure.number,
+            "symbol": figure.symbol,
+            "unit": figure.unit,
+            "figure": figure.source.kind,
+            "measure": figure.source.measure,
+            "cohort": figure.source.cohort,
+            "period": figure.source.period,
+            "breakdown": figure.source.breakdown,
+            "breakdown_value": figure.source.breakdown_value,
+        }
+        for section, table in report.tables
+        for row in table.rows
+        for column, figure in zip(table.columns, row.figures, strict=True)
+    ]
+    frame = pd.DataFrame(records, columns=list(TIDY_COLUMNS))
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+
+
+def write_csv(report: VshReport, path: Path) -> None:
+    """The tidy table as CSV: ``value`` is the figure as shown, or its symbol (EES style)."""
+    frame = tidy(report)
+    frame["value"] = frame["text"]
+    frame["symbol"] = frame["symbol"].fillna("")
+    frame.drop(columns=["text"]).to_csv(path, index=False)
+
+
+def write_parquet(report: VshReport, path: Path) -> None:
+    """The tidy table as Parquet: ``value`` numeric (null where a symbol stands)."""
+    pq.write_table(pa.Table.from_pandas(tidy(report), preserve_index=False), path)
+
+
+# -- Excel -------------------------------------------------------------------------------------
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    name = "".join(c for c in title if c not in "[]:*?/\\")[:31]
+    base, n = name, 2
+    while name in used:
+        name = f"{base[:28]} {n}"
+        n += 1
+    used.add(name)
+    return name
+
+
+def write_xlsx(report: VshReport, path: Path) -> None:
+    """One sheet per section (each table: title, headings, rows) and a notes sheet."""
+    book = Workbook()
+    used: set[str] = set()
+    bold = Font(bold=True)
+    first = True
+    for section in report.sections:
+        sheet = book.active if first else book.create_sheet()
+        assert sheet is not None
+        first = False
+        sheet.title = _sheet_name(section.title, used)
+        sheet.append([section.title])
+        sheet.cell(1, 1).font = Font(bold=True, size=14)
+        sheet.append([section.intro])
+        sheet.column_dimensions["A"].width = 48
+        for table in section.tables:
+            sheet.append([])
+            sheet.append([table.title])
+            sheet.cell(sheet.max_row, 1).font = bold
+            sheet.append([table.row_heading, *[c.heading for c in table.columns]])
+            for i in range(1, len(table.columns) + 2):
+                cell = sheet.cell(sheet.max_row, i)
+                cell.font = bold
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for row in table.rows:
+                sheet.append(
+                    [row.label, *[f.number if f.symbol is None else f.text for f in row.figures]]
+                )
+                for i, figure in enumerate(row.figures, start=2):
+                    cell = sheet.cell(sheet.max_row, i)
+                    cell.alignment = Alignment(horizontal="right")
+                    if figure.symbol is None:
+                        cell.number_format = (
+                            "#,##0" if figure.places == 0 else ("0." + "0" * figure.places)
+                        )
+            if table.note:
+                sheet.append([table.note])
+            chart = table.chart
+            if chart is not None and chart.footnote:
+                sheet.append([chart.footnote])
+        for letter in "BCDEFGHIJK":
+            sheet.column_dimensions[letter].width = 16
+    notes = book.create_sheet(_sheet_name("Notes", used))
+    notes.column_dimensions["A"].width = 40
+    notes.column_dimensions["B"].width = 120
+    for line in _notes_lines(report):
+        notes.append(list(line))
+    notes.cell(1, 1).font = Font(bold=True, size=14)
+    book.save(path)
+
+
+def _notes_lines(report: VshReport) -> list[tuple[str, ...]]:
+    lines: list[tuple[str, ...]] = [
+        (title_of(report),),
+        ("Social care status at", report.reference_date),
+        ("Suppression", suppression_rule(report)),
+        ("Generated", f"{report.generated_at} by cwsw {__version__}"),
+        (),
+        ("Definitions",),
+        *report.definitions,
+        (),
+        ("Sources",),
+        *((s,) for s in report.sources),
+    ]
+    return lines
+
+
+# -- PDF ---------------------------------------------------------------------------------------
+
+# The core PDF fonts are Latin-1; these are the only other characters the report writes.
+_LATIN1 = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."})
+
+
+def pdf_text(text: str) -> str:
+    """``text`` in the core fonts' character set."""
+    return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+
+PDF_CHART_WIDTH = 150.0  # mm
+PDF_LINE = 3.6  # mm, a table row
+
+
+class _Pdf(FPDF):
+    report_title = ""
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font("Helvetica", size=7)
+        self.set_text_color(80, 90, 95)
+        self.cell(0, 5, pdf_text(f"{self.report_title} - page {self.page_no()}"), align="C")
+
+
+def _para(pdf: _Pdf, height: float, text: str) -> None:
+    """A paragraph across the page; the next starts at the left margin below it."""
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _pdf_table(pdf: _Pdf, table: ReportTable) -> None:
+    label_width = 70.0
+    usable = pdf.epw - label_width
+    widths = [label_width] + [usable / len(table.columns)] * len(table.columns)
+    pdf.set_font("Helvetica", size=7)
+    headings = FontFace(emphasis="BOLD", fill_color=(243, 242, 241))
+    with pdf.table(
+        col_widths=widths,
+        width=pdf.epw,
+        text_align=("LEFT", *(["RIGHT"] * len(table.columns))),
+        headings_style=headings,
+        line_height=PDF_LINE,
+        borders_layout="HORIZONTAL_LINES",
+    ) as grid:
+        heading = grid.row()
+        for text in (table.row_heading, *[c.heading for c in table.columns]):
+            heading.cell(pdf_text(text))
+        for row in table.rows:
+            cells = grid.row()
+            cells.cell(pdf_text(row.label))
+            for figure in row.figures:
+                cells.cell(figure.text)
+
+
+def write_pdf(report: VshReport, path: Path) -> None:
+    """The report as A4 landscape PDF: each table with its chart above it."""
+    pdf = _Pdf(orientation="landscape", format="A4")
+    pdf.report_title = pdf_text(title_of(report))
+    pdf.set_title(pdf.report_title)
+    pdf.set_creator(f"cwsw {__version__}")
+    pdf.set_auto_page_break(auto=True, margin=14)
+    pdf.add_page()
+    pdf.set_font("Helvetica", style="B", size=18)
+    _para(pdf, 9, pdf.report_title)
+    pdf.set_font("Helvetica", size=10)
+    _para(
+        pdf,
+        5,
+        pdf_text(f"Social care status at {report.reference_date}. {suppression_rule(report)}"),
+    )
+    for section in report.sections:
+        pdf.add_page()
+        pdf.set_font("Helvetica", style="B", size=15)
+        _para(pdf, 8, pdf_text(section.title))
+        pdf.set_font("Helvetica", size=9)
+        _para(pdf, 4.5, pdf_text(section.intro))
+        for table in section.tables:
+            pdf.ln(3)
+            chart = table.chart
+            png = chart.png(scale=2) if chart is not None else b""
+            height = 0.0
+            if png:
+                width_px, height_px = Image.open(io.BytesIO(png)).size
+                height = PDF_CHART_WIDTH * height_px / width_px
+            # Keep the title, the chart and the start of its table on one page.
+            table_start = PDF_LINE * (len(table.rows) + 6)
+            if pdf.get_y() + 6 + height + table_start > pdf.page_break_trigger:
+                pdf.add_page()
+            pdf.set_font("Helvetica", style="B", size=10)
+            _para(pdf, 5, pdf_text(table.title))
+            if chart is not None:
+                pdf.image(io.BytesIO(png), w=PDF_CHART_WIDTH, alt_text=pdf_text(chart.description))
+            _pdf_table(pdf, table)
+            pdf.set_font("Helvetica", size=7)
+            if table.note:
+                _para(pdf, 3.5, pdf_text(table.note))
+    pdf.add_page()
+    pdf.set_font("Helvetica", style="B", size=15)
+    _para(pdf, 8, "Notes")
+    for line in _notes_lines(report)[1:]:
+        pdf.set_font("Helvetica", style="B" if len(line) == 1 else "", size=8)
+        _para(pdf, 4, pdf_text(": ".join(line)) if line else "")
+    pdf.output(str(path))
+
+
+# -- all of them -------------------------------------------------------------------------------
+
+_WRITERS: dict[str, Callable[[VshReport, Path], None]] = {
+    "html": lambda report, path: _write_text(path, render_html(report)),
+    "pdf": write_pdf,
+    "xlsx": write_xlsx,
+    "csv": write_csv,
+    "parquet": write_parquet,
+}
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"html,pdf"`` -> ``("html", "pdf")``; an unknown format is refused by name."""
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise ValueError(
+            f"unknown report format {', '.join(unknown) or repr(text)}: choose from "
+            f"{', '.join(FORMATS)}"
+        )
+    return chosen
+
+
+def write_report(
+    report: VshReport, out_dir: Path, formats: Sequence[str] = FORMATS
+) -> dict[str, Path]:
+    """Write the report in each of ``formats`` into ``out_dir``; returns format -> path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name in formats:
+        path = out_dir / f"{BASENAME}-{slug(report.period)}.{name}"
+        _WRITERS[name](report, path)
+        paths[name] = path
+    return paths
+
+
+__all__ = ["FORMATS", "parse_formats", "render_html", "tidy", "write_report"]
