@@ -12,11 +12,13 @@ is a page label, not a DfE cohort: the cohorts themselves live in :mod:`cwsw.coh
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -36,31 +38,131 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse has not been built, or is being written by a load right now."""
 
 
+# Opening a DuckDB file reads its catalogue (tens of milliseconds at LA scale), yet a second
+# connection to a file the process already has open is nearly free: so each process keeps one
+# read-only "anchor" connection per file while pages are being asked for, and lets go of it
+# HOLD_SECONDS after the last one, so that a load can take the file's write lock (ADR 0013).
+HOLD_SECONDS = 2.0
+Signature = tuple[int, int, int]  # inode, modification time (ns), size: a new build changes it
+
+
+@dataclass
+class _Anchor:
+    signature: Signature
+    connection: Warehouse
+    last_used: float
+
+
+_anchors: dict[str, _Anchor] = {}
+_anchors_lock = threading.Lock()
+_release_timer: threading.Timer | None = None
+# Facts read once per built warehouse (tables, latest term, children's keys and statuses,
+# school names): the warehouse cannot change under a reader, and a rebuild changes the signature.
+_facts: dict[str, tuple[Signature, dict[str, Any]]] = {}
+
+
+def _signature(path: Path) -> Signature:
+    found = path.stat()
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+def _hold(path: Path, signature: Signature) -> dict[str, Any]:
+    """Keep (or open) the process's anchor on ``path``; return its facts cache."""
+    global _release_timer
+    key = str(path)
+    with _anchors_lock:
+        anchor = _anchors.get(key)
+        if anchor is not None and anchor.signature != signature:
+            anchor.connection.close()  # a rebuilt file: open connections keep the old one
+            anchor = None
+        if anchor is None:
+            anchor = _Anchor(signature, Warehouse.open(path, read_only=True), time.monotonic())
+            _anchors[key] = anchor
+        anchor.last_used = time.monotonic()
+        if _release_timer is None:
+            _release_timer = threading.Timer(HOLD_SECONDS, _release_idle)
+            _release_timer.daemon = True
+            _release_timer.start()
+        known = _facts.get(key)
+        if known is None or known[0] != signature:
+            known = (signature, {})
+            _facts[key] = known
+        return known[1]
+
+
+def _release_idle() -> None:
+    """Close the anchors no page has used for HOLD_SECONDS; check again later if any remain."""
+    global _release_timer
+    with _anchors_lock:
+        now = time.monotonic()
+        for key, anchor in list(_anchors.items()):
+            if now - anchor.last_used >= HOLD_SECONDS:
+                anchor.connection.close()
+                del _anchors[key]
+        _release_timer = None
+        if _anchors:
+            _release_timer = threading.Timer(HOLD_SECONDS, _release_idle)
+            _release_timer.daemon = True
+            _release_timer.start()
+
+
+def release_warehouses() -> None:
+    """Let go of every anchor now (before this process writes a warehouse it has read)."""
+    with _anchors_lock:
+        for anchor in _anchors.values():
+            anchor.connection.close()
+        _anchors.clear()
+
+
 @contextmanager
 def open_warehouse(path: Path | None = None) -> Iterator[Warehouse]:
-    target = path or settings.CWSW.warehouse_path
-    if not Path(target).exists():
-        raise WarehouseUnavailable("No data has been loaded yet")
+    """A read-only connection to the warehouse for one request (one thread)."""
+    target = Path(path or settings.CWSW.warehouse_path)
     try:
+        signature = _signature(target)
+    except FileNotFoundError:
+        raise WarehouseUnavailable("No data has been loaded yet") from None
+    try:
+        facts = _hold(target, signature)
         warehouse = Warehouse.open(target, read_only=True)
     except Exception as error:  # DuckDB's lock error while a load writes the file
         raise WarehouseUnavailable("The data is being updated: try again in a few minutes") from (
             error
         )
+    setattr(warehouse, FACTS, facts)  # not an attribute of the class
     with warehouse:
         yield warehouse
 
 
-def tables(warehouse: Warehouse) -> frozenset[str]:
-    """The warehouse's tables, looked up once per opened (read-only) warehouse."""
-    found: frozenset[str] | None = getattr(warehouse, "_web_tables", None)
-    if found is None:
-        rows = warehouse.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-        )
-        found = frozenset(str(row[0]) for row in rows)
-        setattr(warehouse, "_web_tables", found)  # noqa: B010 (not an attribute of its class)
+FACTS = "_web_facts"
+T = TypeVar("T")
+
+
+def fact(warehouse: Warehouse, name: str, read: Callable[[], T]) -> T:
+    """``read()`` once per built warehouse (per opened one, outside :func:`open_warehouse`)."""
+    facts: dict[str, Any] | None = getattr(warehouse, FACTS, None)
+    if facts is None:
+        facts = {}
+        setattr(warehouse, FACTS, facts)  # not an attribute of the class
+    if name not in facts:
+        facts[name] = read()
+    found: T = facts[name]
     return found
+
+
+def tables(warehouse: Warehouse) -> frozenset[str]:
+    """The warehouse's tables."""
+    return fact(
+        warehouse,
+        "tables",
+        lambda: frozenset(
+            str(row[0])
+            for row in warehouse.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        ),
+    )
 
 
 def term_sort_key(term: str) -> tuple[int, int, str]:
@@ -75,6 +177,10 @@ def term_label(term: str) -> str:
 
 
 def latest_term(warehouse: Warehouse) -> str | None:
+    return fact(warehouse, "latest_term", lambda: _read_latest_term(warehouse))
+
+
+def _read_latest_term(warehouse: Warehouse) -> str | None:
     if "pupil_enrolment" not in tables(warehouse):
         return None
     terms = [
@@ -104,71 +210,96 @@ def find_child(warehouse: Warehouse, key: str) -> str | None:
     """The LA child ID whose pseudonymous key is ``key``, or None."""
     if not keys.is_key(key):
         return None
+    return fact(warehouse, "child_by_key", lambda: _read_child_keys(warehouse)).get(key)
+
+
+def _read_child_keys(warehouse: Warehouse) -> dict[str, str]:
+    """Every child's key, computed in the warehouse once (not a child at a time per page)."""
     present = tables(warehouse)
     sources = [t for t in ("cin_child", "cla_child", LINK_TABLE) if t in present]
     if not sources:
-        return None
+        return {}
     union = " UNION ".join(f"SELECT DISTINCT la_child_id FROM {t}" for t in sources)
     rows = warehouse.execute(
-        f"SELECT la_child_id FROM ({union}) WHERE {keys.SQL_KEY} = ? LIMIT 1",
-        [keys.secret(), key],
+        f"SELECT {keys.SQL_KEY} AS key, la_child_id FROM ({union}) ORDER BY la_child_id",
+        [keys.secret()],
     )
-    return str(rows[0][0]) if rows else None
+    found: dict[str, str] = {}
+    for key, child in rows:
+        found.setdefault(str(key), str(child))
+    return found
 
 
 def linked_upn(warehouse: Warehouse, la_child_id: str) -> str | None:
+    return fact(warehouse, "upn_by_child", lambda: _read_links(warehouse)).get(la_child_id)
+
+
+def _read_links(warehouse: Warehouse) -> dict[str, str]:
     if LINK_TABLE not in tables(warehouse):
-        return None
-    rows = warehouse.execute(f"SELECT upn FROM {LINK_TABLE} WHERE la_child_id = ?", [la_child_id])
-    return str(rows[0][0]) if rows else None
+        return {}
+    found: dict[str, str] = {}
+    for child, upn in warehouse.execute(f"SELECT la_child_id, upn FROM {LINK_TABLE}"):
+        found.setdefault(str(child), str(upn))
+    return found
 
 
 def child_scope(warehouse: Warehouse, la_child_id: str) -> ChildScope:
     upn = linked_upn(warehouse, la_child_id)
     schools: frozenset[str] = frozenset()
-    term = latest_term(warehouse)
-    if upn is not None and term is not None:
-        rows = warehouse.execute(
-            "SELECT DISTINCT laestab FROM pupil_enrolment "
-            "WHERE census_term = ? AND upn = ? AND on_roll",
-            [term, upn],
+    if upn is not None:
+        schools = fact(warehouse, "schools_by_upn", lambda: _read_schools_on_roll(warehouse)).get(
+            upn, frozenset()
         )
-        schools = frozenset(str(r[0]) for r in rows)
     return ChildScope(la_child_id, keys.child_key(la_child_id), upn, schools)
+
+
+def _read_schools_on_roll(warehouse: Warehouse) -> dict[str, frozenset[str]]:
+    """The schools each linked pupil is on roll at in the latest census."""
+    term = latest_term(warehouse)
+    if term is None or LINK_TABLE not in tables(warehouse):
+        return {}
+    found: dict[str, set[str]] = {}
+    for upn, laestab in warehouse.execute(
+        f"SELECT DISTINCT e.upn, e.laestab FROM pupil_enrolment e "
+        f"WHERE e.census_term = ? AND e.on_roll AND e.upn IN (SELECT upn FROM {LINK_TABLE})",
+        [term],
+    ):
+        found.setdefault(str(upn), set()).add(str(laestab))
+    return {upn: frozenset(schools) for upn, schools in found.items()}
 
 
 # --- social care status --------------------------------------------------------------------
 
 
+STATUS_CHECKS = (
+    (LOOKED_AFTER, "cla_episode", "end_date IS NULL"),
+    (CP_PLAN, "cp_plan", "end_date IS NULL"),
+    (CHILD_IN_NEED, "cin_episode", "closure_date IS NULL AND NOT coalesce(referral_nfa, false)"),
+)
+
+
 def statuses(warehouse: Warehouse, la_child_ids: Sequence[str]) -> dict[str, str]:
     """Each child's social care status label (see the module docstring)."""
-    found: dict[str, str] = {}
-    if not la_child_ids:
-        return found
+    status = fact(warehouse, "status_by_child", lambda: _read_statuses(warehouse))
+    return {child: status.get(child, PREVIOUSLY) for child in la_child_ids}
+
+
+def _read_statuses(warehouse: Warehouse) -> dict[str, str]:
+    """The label of every child with an open episode; the others are "previously"."""
     present = tables(warehouse)
-    ids = list(la_child_ids)
-    checks = (
-        (LOOKED_AFTER, "cla_episode", "end_date IS NULL"),
-        (CP_PLAN, "cp_plan", "end_date IS NULL"),
-        (
-            CHILD_IN_NEED,
-            "cin_episode",
-            "closure_date IS NULL AND NOT coalesce(referral_nfa, false)",
-        ),
-    )
-    for label, table, still_open in checks:
+    found: dict[str, str] = {}
+    for label, table, still_open in STATUS_CHECKS:
         if table not in present:
             continue
         # Open in the latest return of that kind: an older return's open episode closed later.
         rows = warehouse.execute(
             f"SELECT DISTINCT la_child_id FROM {table} "
             f"WHERE collection_year = (SELECT max(collection_year) FROM {table}) "
-            f"AND {still_open} AND la_child_id IN ({_placeholders(ids)})",
-            ids,
+            f"AND {still_open}"
         )
         for (child,) in rows:
             found.setdefault(str(child), label)
-    return {child: found.get(child, PREVIOUSLY) for child in ids}
+    return found
 
 
 # --- the DSL's page --------------------------------------------------------------------------
@@ -198,13 +329,19 @@ class SchoolPage:
 
 
 def school_name(warehouse: Warehouse, laestab: str) -> str:
-    if "establishment" in tables(warehouse):
-        rows = warehouse.execute(
-            "SELECT establishment_name FROM establishment WHERE laestab = ? LIMIT 1", [laestab]
-        )
-        if rows and rows[0][0]:
-            return str(rows[0][0])
-    return f"School {laestab}"
+    names = fact(warehouse, "school_names", lambda: _read_school_names(warehouse))
+    return names.get(laestab) or f"School {laestab}"
+
+
+def _read_school_names(warehouse: Warehouse) -> dict[str, str]:
+    if "establishment" not in tables(warehouse):
+        return {}
+    found: dict[str, str] = {}
+    for laestab, name in warehouse.execute(
+        "SELECT laestab, establishment_name FROM establishment WHERE establishment_name IS NOT NULL"
+    ):
+        found.setdefault(str(laestab), str(name))
+    return found
 
 
 def _rate(possible: int | None, absent: int | None) -> str:
@@ -235,13 +372,14 @@ def school_pupils(warehouse: Warehouse, laestab: str, search: str = "") -> Schoo
             SELECT census_term, laestab, enrolment_id, sum(sessions) AS absent
             FROM pupil_absence
             WHERE block = 'termly' AND absence_type IN ('authorised', 'unauthorised')
+              AND census_term = ? AND laestab = ?
             GROUP BY ALL
         ) a ON a.census_term = e.census_term AND a.laestab = e.laestab
             AND a.enrolment_id = e.enrolment_id
         WHERE e.census_term = ? AND e.laestab = ? AND e.on_roll
         ORDER BY e.surname, e.forename, l.la_child_id
         """,
-        [term, laestab],
+        [term, laestab, term, laestab],
     )
     wanted = search.strip().casefold()
     if wanted:
@@ -316,14 +454,17 @@ class CaseloadChild:
 def caseload(warehouse: Warehouse, la_child_ids: Sequence[str]) -> list[CaseloadChild]:
     ids = list(la_child_ids)
     status = statuses(warehouse, ids)
-    out: list[CaseloadChild] = []
-    for child in ids:
-        ident = identity(warehouse, child)
-        out.append(
-            CaseloadChild(
-                keys.child_key(child), ident.forename, ident.surname, ident.school, status[child]
-            )
+    who = identities(warehouse, ids)
+    out = [
+        CaseloadChild(
+            keys.child_key(child),
+            who[child].forename,
+            who[child].surname,
+            who[child].school,
+            status[child],
         )
+        for child in ids
+    ]
     return sorted(out, key=lambda c: (c.surname, c.forename, c.key))
 
 
@@ -374,18 +515,34 @@ class Profile:
 
 
 def identity(warehouse: Warehouse, la_child_id: str) -> Identity:
-    upn = linked_upn(warehouse, la_child_id)
-    term = latest_term(warehouse)
-    if upn is not None and term is not None:
-        rows = warehouse.execute(
-            "SELECT forename, surname, birth_date, sex, laestab, nc_year, census_term "
-            "FROM pupil_enrolment WHERE upn = ? ORDER BY on_roll DESC, census_term DESC",
-            [upn],
-        )
-        if rows:
+    return identities(warehouse, [la_child_id])[la_child_id]
+
+
+def identities(warehouse: Warehouse, la_child_ids: Sequence[str]) -> dict[str, Identity]:
+    """Who each child is: their latest census record if linked, else the social care one.
+
+    Two queries for any number of children (a caseload), not two or three per child.
+    """
+    ids = list(dict.fromkeys(la_child_ids))
+    upns = {child: upn for child in ids if (upn := linked_upn(warehouse, child)) is not None}
+    found: dict[str, Identity] = {}
+    if upns and latest_term(warehouse) is not None:
+        by_upn: dict[str, list[tuple[Any, ...]]] = {}
+        wanted = sorted(set(upns.values()))
+        for row in warehouse.execute(
+            "SELECT upn, forename, surname, birth_date, sex, laestab, nc_year, census_term "
+            f"FROM pupil_enrolment WHERE upn IN ({_placeholders(wanted)}) "
+            "ORDER BY upn, on_roll DESC, census_term DESC",
+            wanted,
+        ):
+            by_upn.setdefault(str(row[0]), []).append(row[1:])
+        for child, upn in upns.items():
+            rows = by_upn.get(upn)
+            if not rows:
+                continue
             current = max(rows, key=lambda r: (term_sort_key(str(r[6])), r[0] is not None))
             forename, surname, birth, sex, laestab, year, _ = current
-            return Identity(
+            found[child] = Identity(
                 str(forename or ""),
                 str(surname or ""),
                 birth,
@@ -394,15 +551,17 @@ def identity(warehouse: Warehouse, la_child_id: str) -> Identity:
                 school_name(warehouse, str(laestab)),
                 str(year or ""),
             )
-    if "person" in tables(warehouse):
-        rows = warehouse.execute(
-            "SELECT forename, surname, birth_date, sex FROM person WHERE la_child_id = ? LIMIT 1",
-            [la_child_id],
-        )
-        if rows:
-            forename, surname, birth, sex = rows[0]
-            return Identity(str(forename or ""), str(surname or ""), birth, str(sex or ""))
-    return Identity()
+    missing = [child for child in ids if child not in found]
+    if missing and "person" in tables(warehouse):
+        for child, forename, surname, birth, sex in warehouse.execute(
+            "SELECT la_child_id, forename, surname, birth_date, sex FROM person "
+            f"WHERE la_child_id IN ({_placeholders(missing)})",
+            missing,
+        ):
+            found.setdefault(
+                str(child), Identity(str(forename or ""), str(surname or ""), birth, str(sex or ""))
+            )
+    return {child: found.get(child, Identity()) for child in ids}
 
 
 def _latest_per_start(
@@ -625,13 +784,13 @@ class DemoAssignments:
 DEMO_SCHOOL = "9999999"  # used when no warehouse has been built
 
 
-def demo_assignments(warehouse_path: Path | None, caseload_size: int) -> DemoAssignments:
-    """The school with most linked pupils on roll, and a caseload of linked children there."""
+def linked_pupils_by_school(warehouse_path: Path | None = None) -> dict[str, list[str]]:
+    """Each school's linked children on roll in the latest census (LA child IDs, sorted)."""
     try:
         with open_warehouse(warehouse_path) as warehouse:
             term = latest_term(warehouse)
             if term is None or LINK_TABLE not in tables(warehouse):
-                return DemoAssignments(DEMO_SCHOOL, ())
+                return {}
             rows = warehouse.execute(
                 f"SELECT e.laestab, l.la_child_id FROM pupil_enrolment e "
                 f"JOIN {LINK_TABLE} l ON l.upn = e.upn WHERE e.census_term = ? AND e.on_roll "
@@ -639,14 +798,20 @@ def demo_assignments(warehouse_path: Path | None, caseload_size: int) -> DemoAss
                 [term],
             )
     except WarehouseUnavailable:
-        return DemoAssignments(DEMO_SCHOOL, ())
+        return {}
     by_school: dict[str, list[str]] = {}
     for laestab, child in rows:
         by_school.setdefault(str(laestab), []).append(str(child))
+    return by_school
+
+
+def demo_assignments(warehouse_path: Path | None, caseload_size: int) -> DemoAssignments:
+    """The school with most linked pupils on roll, and a caseload of linked children there."""
+    by_school = linked_pupils_by_school(warehouse_path)
     if not by_school:
         return DemoAssignments(DEMO_SCHOOL, ())
     school = max(by_school, key=lambda s: (len(by_school[s]), s))
-    every = sorted({str(child) for _, child in rows})
+    every = sorted({child for children in by_school.values() for child in children})
     return DemoAssignments(school, tuple(every[:caseload_size]))
 
 
