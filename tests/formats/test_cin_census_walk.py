@@ -25,7 +25,7 @@ from cwsw.formats.cin_census import (
     read_cin_census,
     walk_in_use,
 )
-from cwsw.formats.common import Collector, ReadResult
+from cwsw.formats.common import ReadResult
 from cwsw.formats.errors import FormatError
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "ingest_cin.py"
@@ -94,7 +94,7 @@ def _raw(data: bytes, walk: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, 
     monkeypatch.setenv(WALK_VARIABLE, walk)
     path = Path("cin_census_2022.xml")
     result = ReadResult(file=path, format="cin_census", period=None)
-    reader = _Reader(path, Collector(path), result, 0, 0)
+    reader = _Reader(path, result, 0, 0)
     reader.parse(io.BytesIO(data))
     raw = {table: [list(row.items()) for row in rows] for table, rows in reader.raw.items()}
     return raw, reader.summary.ids

@@ -35,6 +35,7 @@ from queue import Queue
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 
 from cwsw.formats.common import (
@@ -48,7 +49,7 @@ from cwsw.formats.common import (
     parse_flag,
     parse_integer,
 )
-from cwsw.formats.errors import Finding, FormatError
+from cwsw.formats.errors import FINDING_SCHEMA, Finding, FormatError, findings_from_table
 from cwsw.linkage.upn import clean_upn
 
 FORMAT = "cin_census"
@@ -140,7 +141,7 @@ def read_cin_census(
                 raise  # the caller rolls back what the sink took, then reads again
             return read_cin_census(path, workers=1)
     else:
-        summary = _read_part(path, values, result, None)
+        summary = _read_part(path, result, None)
     if summary.year is None:
         raise FormatError(
             path,
@@ -241,10 +242,10 @@ class _PartFile:
         self._handle.close()
 
 
-def _read_part(path: Path, values: Collector, result: ReadResult, part: _Part | None) -> _Summary:
+def _read_part(path: Path, result: ReadResult, part: _Part | None) -> _Summary:
     """Read the whole file, or one ``_Part`` of it, into ``result``."""
     offset = 0 if part is None else part.lines_before
-    reader = _Reader(path, values, result, 0 if part is None else part.children_before, offset)
+    reader = _Reader(path, result, 0 if part is None else part.children_before, offset)
     handle: _PartFile | BinaryIO = path.open("rb") if part is None else _PartFile(path, part)
     try:
         reader.parse(handle)
@@ -393,8 +394,10 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[_Part]) -> _Su
                 _, batch, found = message
                 # With a sink, each part's findings go with its batch (the summary keeps
                 # file order); without one they wait to be joined in file order at the end.
-                pending = result.findings if result.sink is not None else findings[index]
-                pending.extend(map(Finding._make, found))
+                if result.sink is not None:
+                    result.add_findings_table(found)
+                else:
+                    findings[index].extend(findings_from_table(found, str(path)))
                 for table, columns in batch.items():
                     result.add_columns(table, columns)
                 result.part = index
@@ -448,14 +451,17 @@ def _relay(
         inbox.put((index, ("stopped", process.wait())))
 
 
-def _document_order(finding: Finding) -> int:
-    """The number of the child a finding is in (``Child[n]/...``), 0 outside any child."""
-    location = finding.location
-    if location.startswith("Child["):
-        end = location.find("]")
-        if end > 6 and location[6:end].isdigit():
-            return int(location[6:end])
-    return 0
+def _in_document_order(findings: pa.Table) -> pa.Table:
+    """A batch's findings (found column by column) sorted, stably, by the number of the
+    child each is in (``Child[n]/...``; 0 outside any child)."""
+    if findings.num_rows < 2:
+        return findings
+    number = pc.struct_field(pc.extract_regex(findings["location"], _CHILD_NUMBER), "n")
+    order = pc.fill_null(pc.cast(number, pa.int64()), 0)
+    return findings.take(pc.sort_indices(order))  # Arrow's sort is stable
+
+
+_CHILD_NUMBER = r"^Child\[(?P<n>[0-9]+)\]"
 
 
 def work(path: str, part: _Part, out: BinaryIO) -> None:
@@ -473,12 +479,14 @@ def work(path: str, part: _Part, out: BinaryIO) -> None:
             for table, batches in batch.columns.items()
             for columns in batches
         }
-        send(("batch", tables, [tuple(f) for f in batch.findings]))  # tuples pickle fastest
+        # The reader keeps its findings as Arrow (``Collector(as_tables=True)``).
+        found = pa.concat_tables(batch.finding_tables or [FINDING_SCHEMA.empty_table()])
+        batch.finding_tables.clear()
+        send(("batch", tables, found))
 
     result = ReadResult(file=file, format=FORMAT, period=None, sink=sink)
-    values = Collector(file, result.findings)
     try:
-        summary = _read_part(file, values, result, part)
+        summary = _read_part(file, result, part)
         result.flush()
     except FormatError as error:
         send(("error", error.message))
@@ -613,11 +621,10 @@ class _Reader:
     batch and a column at a time, which is what makes a national-size file fast.
     """
 
-    def __init__(
-        self, path: Path, values: Collector, result: ReadResult, children: int, lines: int
-    ) -> None:
+    def __init__(self, path: Path, result: ReadResult, children: int, lines: int) -> None:
         self.path = path
-        self.values = values
+        # Findings column-wise: a national file has millions (the benchmark's, 1.4 million).
+        self.values = Collector(path, as_tables=True)
         self.result = result
         self.summary = _Summary()
         self.children = children  # before the first one this reader sees (another part's)
@@ -776,8 +783,6 @@ class _Reader:
 
         The batch's findings, found column by column, are put in document order.
         """
-        findings = self.values.findings
-        first = len(findings)
         for table in TABLES:
             rows = self.raw[table]
             columns = self._columns(table, rows) if rows else {}
@@ -785,8 +790,7 @@ class _Reader:
                 self.result.add_columns(table, columns)
             self.raw[table] = []
         self.buffered_children = 0
-        if len(findings) - first > 1:
-            findings[first:] = sorted(findings[first:], key=_document_order)
+        self.result.add_findings_table(_in_document_order(self.values.finding_table()))
 
     def _columns(self, table: str, rows: list[Row]) -> Columns:
         n = len(rows)

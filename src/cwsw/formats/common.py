@@ -12,7 +12,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from cwsw.formats.errors import Finding, FindingSummary, FormatError, Severity
+from cwsw.formats.errors import (
+    FINDING_SCHEMA,
+    Finding,
+    FindingSummary,
+    FormatError,
+    Severity,
+    findings_from_table,
+)
 from cwsw.linkage.upn import clean_upn, normalise_id
 
 Row = dict[str, Any]
@@ -21,6 +28,8 @@ Columns = dict[str, Any]
 # Receives a batch of rows (``ReadResult.tables``) before the reader clears them.
 Sink = Callable[["ReadResult"], None]
 BATCH_ROWS = 50_000
+# Findings of one field and rule, column-wise: severity, rule, field, locations, values.
+_Block = tuple[Severity, str, str, list[str], list[str | None]]
 
 
 @dataclass
@@ -47,6 +56,9 @@ class ReadResult:
     columns: dict[str, list[Columns]] = field(default_factory=dict)
     flushed: dict[str, int] = field(default_factory=dict)
     summary: FindingSummary = field(default_factory=FindingSummary)
+    # Batches of findings held as Arrow (``FINDING_SCHEMA``) for the sink, which takes them
+    # before ``findings`` (a reader that makes both adds the tables' findings first).
+    finding_tables: list[pa.Table] = field(default_factory=list)
     # The part of the file the buffered findings come from (reading processes; file order).
     part: int = 0
     _buffered: int = 0
@@ -71,6 +83,16 @@ class ReadResult:
         self.columns.setdefault(table, []).append(columns)
         self._buffered += _length(columns)
 
+    def add_findings_table(self, table: pa.Table) -> None:
+        """A batch of findings as Arrow (``FINDING_SCHEMA``), in file order after those held.
+
+        With a sink it is handed over as it is; without one its rows join ``findings``.
+        """
+        if self.sink is None:
+            self.findings.extend(findings_from_table(table, str(self.file)))
+        elif table.num_rows:
+            self.finding_tables.append(table)
+
     @property
     def counts(self) -> dict[str, int]:
         """Rows read per canonical table, flushed or not."""
@@ -94,6 +116,9 @@ class ReadResult:
         if self.sink is None:
             return
         self.sink(self)
+        for table in self.finding_tables:
+            self.summary.add_table(table, str(self.file), self.part)
+        self.finding_tables.clear()
         self.summary.add(self.findings, self.part)
         self.findings.clear()  # in place: the reader's Collector holds this list
         for table, rows in self.tables.items():
@@ -111,11 +136,17 @@ def _length(columns: Columns) -> int:
 class Collector:
     """Parses values for one file and records a Finding for every value it has to null."""
 
-    def __init__(self, file: Path, findings: list[Finding] | None = None) -> None:
+    def __init__(
+        self, file: Path, findings: list[Finding] | None = None, *, as_tables: bool = False
+    ) -> None:
         self.file = file
         self._file = str(file)
         # Usually the ReadResult's own list, so findings are never copied or lost.
         self.findings: list[Finding] = findings if findings is not None else []
+        # ``as_tables``: findings are kept column-wise instead, in blocks of one field and
+        # rule, until ``finding_table`` takes them (no object per finding: a national CIN
+        # census has millions).
+        self._blocks: list[_Block] | None = [] if as_tables else None
         # Parsed dates by (style, raw text): a return holds a few thousand distinct dates in
         # millions of values, so each is parsed once (a large part of a national file's cost).
         self._dates: dict[tuple[str, str], date | None] = {}
@@ -128,7 +159,25 @@ class Collector:
         rule: str,
         severity: Severity = "value",
     ) -> None:
-        self.findings.append(Finding(self._file, location, field, value, rule, severity))
+        if self._blocks is not None:
+            self._blocks.append((severity, rule, field, [location], [value]))
+        else:
+            self.findings.append(Finding(self._file, location, field, value, rule, severity))
+
+    def finding_table(self) -> pa.Table:
+        """The findings kept column-wise since the last call (``as_tables``), in the order
+        they were found, as a ``FINDING_SCHEMA`` table."""
+        if self._blocks is None:
+            raise ValueError("this Collector keeps its findings as a list (as_tables=False)")
+        blocks, self._blocks = self._blocks, []
+        columns: dict[str, list[Any]] = {name: [] for name in FINDING_SCHEMA.names}
+        for severity, rule, name, locations, values in blocks:
+            columns["severity"].extend([severity] * len(locations))
+            columns["rule"].extend([rule] * len(locations))
+            columns["field"].extend([name] * len(locations))
+            columns["location"].extend(locations)
+            columns["value"].extend(values)
+        return pa.Table.from_pydict(columns, schema=FINDING_SCHEMA)
 
     def column(
         self,
@@ -145,9 +194,18 @@ class Collector:
         mapping = {raw: convert(raw) for raw in set(raws) if raw is not None}
         out = [None if raw is None else mapping[raw] for raw in raws]
         if None in mapping.values():
-            for raw, value, location in zip(raws, out, locations, strict=True):
-                if value is None and raw is not None:
-                    self.add(location, field, raw, rule)
+            bad = [
+                i
+                for i, (raw, value) in enumerate(zip(raws, out, strict=True))
+                if value is None and raw is not None
+            ]
+            if self._blocks is not None:
+                self._blocks.append(
+                    ("value", rule, field, [locations[i] for i in bad], [raws[i] for i in bad])
+                )
+            else:
+                for i in bad:
+                    self.add(locations[i], field, raws[i], rule)
         return out
 
     def date(self, raw: str | None, location: str, field: str, style: str = "iso") -> date | None:

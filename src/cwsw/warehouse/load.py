@@ -21,7 +21,7 @@ import pyarrow as pa
 from cwsw.formats.cin_census import RereadInOneProcess, root_element
 from cwsw.formats.common import Columns, ReadResult, Row
 from cwsw.formats.detect import Detected, detect, read_file
-from cwsw.formats.errors import Finding, FindingSummary, FormatError
+from cwsw.formats.errors import Finding, FindingSummary, FormatError, findings_table
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.schema import TABLES, arrow_schema, ensure_schema
 from cwsw.warehouse.staging import Staging
@@ -117,16 +117,16 @@ def columns_to_arrow(table: str, columns: Columns, load_id: int) -> pa.Table:
 
 def findings_arrow(findings: list[Finding], load_id: int) -> pa.Table:
     """Findings as rows of ``load_finding``."""
-    return pa.Table.from_pydict(
-        {
-            "load_id": pa.array([load_id] * len(findings), pa.int32()),
-            "severity": [f.severity for f in findings],
-            "rule": [f.rule for f in findings],
-            "field": [f.field for f in findings],
-            "location": [f.location for f in findings],
-            "value": [f.value for f in findings],
-        },
-        schema=arrow_schema("load_finding"),
+    return finding_table_arrow(findings_table(findings), load_id)
+
+
+def finding_table_arrow(findings: pa.Table, load_id: int) -> pa.Table:
+    """A reader's Arrow batch of findings (``FINDING_SCHEMA``) as rows of ``load_finding``."""
+    schema = arrow_schema("load_finding")
+    load_ids = pa.array(np.full(findings.num_rows, load_id, dtype=np.int32), type=pa.int32())
+    return pa.Table.from_arrays(
+        [load_ids if f.name == "load_id" else findings.column(f.name) for f in schema],
+        schema=schema,
     )
 
 
@@ -314,6 +314,8 @@ def load_file(warehouse: Warehouse, path: Path, digest: str, detected: Detected)
                     staging.add(table, to_arrow(table, rows, load_id))
                 for columns in batch.columns.get(table, ()):
                     staging.add(table, columns_to_arrow(table, columns, load_id))
+            for findings in batch.finding_tables:  # before ``findings``, as ReadResult says
+                staging.add("load_finding", finding_table_arrow(findings, load_id))
             if batch.findings:
                 staging.add("load_finding", findings_arrow(batch.findings, load_id))
 
