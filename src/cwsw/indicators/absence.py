@@ -8,6 +8,8 @@ enrolment's own possible sessions, over the six half terms of the year.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import ibis
 from ibis import _
 from ibis.expr.types import Table
@@ -38,30 +40,45 @@ def census_terms_for_absence(academic_year_end: int) -> tuple[str, str, str]:
 TERM_NAMES = ("autumn", "spring", "summer")
 
 
-def enrolment_absence(
-    pupil_enrolment: Table,
-    pupil_absence: Table,
-    establishment: Table,
-    academic_year_end: int,
-    *,
-    terms: tuple[str, ...] | None = None,
-) -> Table:
-    """One row per enrolment in the year: its pupil, school, phase and session totals.
+@dataclass(frozen=True)
+class EnrolmentYear:
+    """A year's enrolments, read once for the year and each of its terms.
 
-    ``terms`` narrows the year to some of its census terms (for trends by term: the spring
-    census alone is the autumn term). Columns: ``laestab``, ``enrolment_id``, ``upn``,
-    ``nc_year``, ``sex``, ``ethnicity``, ``sen_provision`` (as at the year's first census),
-    ``phase``, ``sessions_possible``, ``authorised``, ``unauthorised``.
+    ``details``: one row per enrolment (``laestab``, ``enrolment_id``, :data:`PUPIL_DETAILS`
+    as at the year's first census); ``possible``: its possible sessions per census term
+    (``census_term``, ``sessions_possible``) from the enrolment rows; ``absence``: its
+    authorised and unauthorised sessions per census term from the session codes.
     """
+
+    details: Table
+    possible: Table
+    absence: Table
+
+    def cache(self) -> EnrolmentYear:
+        """The three tables stored (each is read by the year and by every term)."""
+        return EnrolmentYear(self.details.cache(), self.possible.cache(), self.absence.cache())
+
+    def release(self) -> None:
+        for table in (self.details, self.possible, self.absence):
+            table.release()
+
+
+ENROLMENT_KEY = ("laestab", "enrolment_id")
+
+
+def enrolment_year(
+    pupil_enrolment: Table, pupil_absence: Table, academic_year_end: int
+) -> EnrolmentYear:
+    """The year's enrolments, details and sessions by census term (:class:`EnrolmentYear`)."""
     year_terms = census_terms_for_absence(academic_year_end)
-    terms = terms or year_terms
-    term_order = ibis.cases(
-        *((pupil_enrolment.census_term == t, i) for i, t in enumerate(year_terms))
+    key = list(ENROLMENT_KEY)
+    # Only the columns used: the window below sorts every column it is given.
+    year_rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(year_terms)).select(
+        *key, "census_term", *PUPIL_DETAILS, "sessions_possible", "summer_ht2_sessions_possible"
     )
-    year_rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(year_terms)).mutate(
-        _term_order=term_order
+    year_rows = year_rows.mutate(
+        _term_order=ibis.cases(*((year_rows.census_term == t, i) for i, t in enumerate(year_terms)))
     )
-    key = ["laestab", "enrolment_id"]
     # The pupil's details as at the first census of the year (the autumn census's NC year
     # already belongs to the next year for pupils still on roll).
     first_seen = ibis.window(group_by=key, order_by="_term_order")
@@ -70,22 +87,55 @@ def enrolment_absence(
         .filter(_._rank == 0)
         .select(*key, *PUPIL_DETAILS)
     )
-    rows = year_rows.filter(year_rows.census_term.isin(terms))
-    possible = rows.group_by(key).aggregate(
+    possible = year_rows.group_by([*key, "census_term"]).aggregate(
         sessions_possible=(
             _.sessions_possible.fill_null(0) + _.summer_ht2_sessions_possible.fill_null(0)
         ).sum()
     )
-    absences = pupil_absence.filter(pupil_absence.census_term.isin(terms))
+    absences = pupil_absence.filter(pupil_absence.census_term.isin(year_terms))
     code = absences.attendance_code.upper().strip()
     sessions = absences.sessions.fill_null(0)
-    absence_totals = absences.group_by(key).aggregate(
+    absence = absences.group_by([*key, "census_term"]).aggregate(
         authorised=ibis.ifelse(code.isin(AUTHORISED_ABSENCE_CODES), sessions, 0).sum(),
         unauthorised=ibis.ifelse(code.isin(UNAUTHORISED_ABSENCE_CODES), sessions, 0).sum(),
     )
+    return EnrolmentYear(details, possible, absence)
+
+
+def enrolment_absence(
+    pupil_enrolment: Table,
+    pupil_absence: Table,
+    establishment: Table,
+    academic_year_end: int,
+    *,
+    terms: tuple[str, ...] | None = None,
+    year: EnrolmentYear | None = None,
+) -> Table:
+    """One row per enrolment in the year: its pupil, school, phase and session totals.
+
+    ``terms`` narrows the year to some of its census terms (for trends by term: the spring
+    census alone is the autumn term). Columns: ``laestab``, ``enrolment_id``, ``upn``,
+    ``nc_year``, ``sex``, ``ethnicity``, ``sen_provision`` (as at the year's first census),
+    ``phase``, ``sessions_possible``, ``authorised``, ``unauthorised``. ``year`` is
+    :func:`enrolment_year`, if already computed.
+    """
+    if year is None:
+        year = enrolment_year(pupil_enrolment, pupil_absence, academic_year_end)
+    terms = terms or census_terms_for_absence(academic_year_end)
+    key = list(ENROLMENT_KEY)
+    possible = (
+        year.possible.filter(year.possible.census_term.isin(terms))
+        .group_by(key)
+        .aggregate(sessions_possible=_.sessions_possible.sum())
+    )
+    absence_totals = (
+        year.absence.filter(year.absence.census_term.isin(terms))
+        .group_by(key)
+        .aggregate(authorised=_.authorised.sum(), unauthorised=_.unauthorised.sum())
+    )
     phases = establishment.select("laestab", "phase").distinct()
     joined = (
-        details.join(possible, key)
+        year.details.join(possible, key)
         .left_join(absence_totals, key)
         .select(
             *key,

@@ -85,10 +85,32 @@ BREAKDOWNS: dict[str, Callable[[Table], ibis.ir.StringValue]] = {
 }
 
 
+def label_column(name: str) -> str:
+    """The column :func:`with_labels` stores breakdown ``name``'s label in."""
+    return f"_breakdown_{name}"
+
+
+def with_labels(table: Table, names: tuple[str, ...] = tuple(BREAKDOWNS)) -> Table:
+    """``table`` with each breakdown's label in a column of its own (:func:`label_column`).
+
+    Labelling a population once, before it is copied per cohort and per breakdown, saves
+    computing every label again on every copy.
+    """
+    return table.mutate(**{label_column(name): BREAKDOWNS[name](table) for name in names})
+
+
 def by_breakdown(table: Table, names: tuple[str, ...] = tuple(BREAKDOWNS)) -> Table:
-    """``table`` once per breakdown, with ``breakdown`` and ``breakdown_value`` columns."""
+    """``table`` once per breakdown, with ``breakdown`` and ``breakdown_value`` columns.
+
+    Labels already stored by :func:`with_labels` are used as they are.
+    """
     parts = [
-        table.mutate(breakdown=ibis.literal(name), breakdown_value=BREAKDOWNS[name](table))
+        table.mutate(
+            breakdown=ibis.literal(name),
+            breakdown_value=table[label_column(name)]
+            if label_column(name) in table.columns
+            else BREAKDOWNS[name](table),
+        )
         for name in names
     ]
     result = parts[0]

@@ -110,10 +110,16 @@ def _with_group(population: Table, groups_by_upn: Table) -> Table:
 
 
 def enrolment_population(
-    con: ibis.BaseBackend, academic_year_end: int, terms: tuple[str, ...] | None = None
+    con: ibis.BaseBackend,
+    academic_year_end: int,
+    terms: tuple[str, ...] | None = None,
+    fsm: Table | None = None,
+    year: absence.EnrolmentYear | None = None,
 ) -> Table:
     """The headline absence enrolments of the year (or of some of its census terms), with
-    the pupil's FSM eligibility."""
+    the pupil's FSM eligibility. ``fsm`` (:func:`~cwsw.indicators.pupils.fsm_flags`) and
+    ``year`` (:func:`~cwsw.indicators.absence.enrolment_year`) may be given already
+    computed."""
     enrolment = con.table("pupil_enrolment")
     enrolments = absence.headline_enrolments(
         absence.enrolment_absence(
@@ -122,9 +128,11 @@ def enrolment_population(
             con.table("establishment"),
             academic_year_end,
             terms=terms,
+            year=year,
         )
     )
-    fsm = pupils.fsm_flags(enrolment, con.table("pupil_fsm"), academic_year_end)
+    if fsm is None:
+        fsm = pupils.fsm_flags(enrolment, con.table("pupil_fsm"), academic_year_end)
     keyed = enrolments.mutate(_pupil=pupils.pupil_key(enrolments))
     return (
         keyed.left_join(fsm, "_pupil")
@@ -133,18 +141,35 @@ def enrolment_population(
     )
 
 
-def populations(con: ibis.BaseBackend, academic_year_end: int) -> dict[str, Table]:
-    """Every population of the year, before cohorts and social care groups are attached."""
-    census = pupils.census_pupils(
+def census_population(con: ibis.BaseBackend, academic_year_end: int) -> Table:
+    """The spring census headcount of the year (:func:`~cwsw.indicators.pupils.census_pupils`)."""
+    return pupils.census_pupils(
         con.table("pupil_enrolment"),
         con.table("pupil_exclusion"),
         con.table("pupil_fsm"),
         con.table("establishment"),
         academic_year_end,
     )
+
+
+def populations(
+    con: ibis.BaseBackend,
+    academic_year_end: int,
+    census: Table | None = None,
+    fsm: Table | None = None,
+    year: absence.EnrolmentYear | None = None,
+) -> dict[str, Table]:
+    """Every population of the year, before cohorts and social care groups are attached.
+
+    ``census`` (:func:`census_population`), ``fsm`` and ``year`` (as for
+    :func:`enrolment_population`) may be given already computed: the pupils, KS2 and KS4
+    populations all rest on the census, the year's and each term's enrolments on ``year``.
+    """
+    if census is None:
+        census = census_population(con, academic_year_end)
     schools = con.table("establishment")
     return {
-        ENROLMENTS: enrolment_population(con, academic_year_end),
+        ENROLMENTS: enrolment_population(con, academic_year_end, fsm=fsm, year=year),
         PUPILS: census,
         KS2: attainment.ks2_pupils(con.table("ks2_result"), census, schools, academic_year_end),
         KS4: attainment.ks4_pupils(con.table("ks4_result"), census, schools, academic_year_end),
@@ -165,41 +190,82 @@ def _rows(
     chosen: Sequence[Measure],
     specs: dict[str, CohortSpec],
     common: dict[str, Any],
-) -> list[dict[str, Any]]:
-    rows = []
-    for record in wide.to_dict("records"):
-        spec = specs[record["cohort"]]
-        for i, measure in enumerate(chosen):
-            numerator = float(record[f"n{i}"] or 0)
-            denominator = float(record[f"d{i}"] or 0)
-            rows.append(
-                common
-                | {
+) -> pd.DataFrame:
+    """The mart's long rows (:data:`MART_COLUMNS`) from one aggregate per cohort and
+    breakdown value, with every measure's parts side by side (``n0``, ``d0``, ``n1``...).
+
+    Column at a time, not row at a time: a national mart has millions of rows.
+    """
+    cohort = wide["cohort"].astype(str)
+    kinds = {name: spec.kind for name, spec in specs.items()}
+    complements = {name: spec.of if spec.kind == "not" else "" for name, spec in specs.items()}
+    frames = []
+    for i, measure in enumerate(chosen):
+        numerator = pd.to_numeric(wide[f"n{i}"]).astype("float64").fillna(0.0)
+        denominator = pd.to_numeric(wide[f"d{i}"]).astype("float64").fillna(0.0)
+        if measure.is_count:
+            value = numerator.copy()
+        else:
+            value = (measure.scale * numerator / denominator).where(denominator != 0)
+        versions = {
+            name: "+".join(
+                (
+                    f"{measure.name}-{measure.version}",
+                    measures.DEFINITION_VERSION,
+                    breakdowns.DEFINITION_VERSION,
+                    f"{spec.name}:{spec.definition_version}",
+                    definitions.DEFINITION_VERSION,
+                )
+            )
+            for name, spec in specs.items()
+        }
+        frames.append(
+            pd.DataFrame(
+                {
                     "population": measure.population,
                     "measure": measure.name,
-                    "cohort": spec.name,
-                    "cohort_kind": spec.kind,
-                    "complement_of": spec.of if spec.kind == "not" else "",
-                    "breakdown": record["breakdown"],
-                    "breakdown_value": str(record["breakdown_value"]),
-                    "numerator": numerator,
-                    "denominator": denominator,
-                    "value": measure.value(numerator, denominator),
+                    "cohort": cohort.to_numpy(),
+                    "cohort_kind": cohort.map(kinds).to_numpy(),
+                    "complement_of": cohort.map(complements).to_numpy(),
+                    "breakdown": wide["breakdown"].astype(str).to_numpy(),
+                    "breakdown_value": wide["breakdown_value"].astype(str).to_numpy(),
+                    "numerator": numerator.to_numpy(),
+                    "denominator": denominator.to_numpy(),
+                    "value": value.to_numpy(),
                     "numerator_quantity": measure.numerator,
                     "denominator_quantity": measure.denominator,
-                    "definition_version": "+".join(
-                        (
-                            f"{measure.name}-{measure.version}",
-                            measures.DEFINITION_VERSION,
-                            breakdowns.DEFINITION_VERSION,
-                            f"{spec.name}:{spec.definition_version}",
-                            definitions.DEFINITION_VERSION,
-                        )
-                    ),
+                    "definition_version": cohort.map(versions).to_numpy(),
                     "source_loads": common["source_loads"][measure.population],
-                }
+                },
+                index=range(len(wide)),
             )
-    return rows
+        )
+    rows = pd.concat(frames, ignore_index=True)
+    for column in ("academic_year", "period", "period_type", "reference_date", "built_at"):
+        rows[column] = common[column]
+    return rows[list(MART_COLUMNS)]
+
+
+def _figures(
+    con: ibis.BaseBackend,
+    population: Table,
+    chosen: Sequence[Measure],
+    memberships: Table,
+    cohorts: Sequence[CohortSpec],
+    names: tuple[str, ...] = tuple(breakdowns.BREAKDOWNS),
+) -> pd.DataFrame:
+    """Every measure of ``chosen`` on ``population`` per cohort and breakdown value.
+
+    The population is labelled and stored once, then tagged with its cohorts and stored
+    once, so that neither is computed again for each cohort x breakdown copy the aggregate
+    reads (``cache()``: a temporary table on DuckDB and PostgreSQL, a cached DataFrame on
+    Spark).
+    """
+    with (
+        breakdowns.with_labels(population, names).cache() as labelled,
+        cohort_tagged(labelled, memberships, cohorts).cache() as tagged,
+    ):
+        return con.execute(_aggregate(breakdowns.by_breakdown(tagged, names), chosen))
 
 
 def build_marts(
@@ -207,12 +273,16 @@ def build_marts(
     reference_date: dt.date,
     source_loads: dict[str, str],
     cohorts: Sequence[CohortSpec] = DEFAULT_COHORTS,
+    chosen: Sequence[Measure] = measures.MEASURES,
+    breakdown_names: tuple[str, ...] = tuple(breakdowns.BREAKDOWNS),
+    by_term: bool = True,
 ) -> pd.DataFrame:
     """All the marts' rows for the academic year paired with ``reference_date``.
 
     Social care status at 31 March of year Y pairs with the academic year ending in summer Y
     (DOMAIN.md §2). ``source_loads`` gives each population's loads (:func:`lineage`). Every
-    measure is broken down by every breakdown for the year; absence also by term.
+    measure (of ``chosen``) is broken down by every breakdown (of ``breakdown_names``) for the
+    year; absence also by term (unless ``by_term`` is false).
     """
     year = reference_date.year
     specs = {s.name: s for s in cohorts}
@@ -229,24 +299,46 @@ def build_marts(
         "source_loads": source_loads,
         "built_at": built_at,
     }
-    rows: list[dict[str, Any]] = []
-    for population, table in populations(con, year).items():
-        chosen = measures.measures_of(population)
-        tagged = cohort_tagged(_with_group(table, groups_by_upn), memberships, cohorts)
-        wide = con.execute(_aggregate(breakdowns.by_breakdown(tagged), chosen))
-        rows.extend(_rows(wide, chosen, specs, common))
-    chosen = measures.measures_of(ENROLMENTS)
-    for census_term in absence.census_terms_for_absence(year):
+    # Stored once, each read by several populations: FSM flags (every enrolment population),
+    # the census (pupils, KS2, KS4), the year's enrolments (the year and each term).
+    fsm = pupils.fsm_flags(con.table("pupil_enrolment"), con.table("pupil_fsm"), year).cache()
+    census = census_population(con, year).cache()
+    enrolments = absence.enrolment_year(
+        con.table("pupil_enrolment"), con.table("pupil_absence"), year
+    ).cache()
+    rows: list[pd.DataFrame] = []
+    for population, table in populations(con, year, census, fsm, enrolments).items():
+        of_population = [m for m in chosen if m.population == population]
+        if of_population:
+            wide = _figures(
+                con,
+                _with_group(table, groups_by_upn),
+                of_population,
+                memberships,
+                cohorts,
+                breakdown_names,
+            )
+            rows.append(_rows(wide, of_population, specs, common))
+    of_enrolments = [m for m in chosen if m.population == ENROLMENTS]
+    terms = absence.census_terms_for_absence(year) if by_term and of_enrolments else ()
+    for census_term in terms:
         term = ABSENCE_TERM[census_term.split("_")[1]]
-        table = _with_group(enrolment_population(con, year, (census_term,)), groups_by_upn)
-        tagged = cohort_tagged(table, memberships, cohorts)
-        wide = con.execute(_aggregate(breakdowns.by_breakdown(tagged, ("total",)), chosen))
+        table = _with_group(
+            enrolment_population(con, year, (census_term,), fsm=fsm, year=enrolments),
+            groups_by_upn,
+        )
+        wide = _figures(con, table, of_enrolments, memberships, cohorts, ("total",))
         term_common = common | {
             "period": f"{academic_year_label(year)} {term} term",
             "period_type": TERM,
         }
-        rows.extend(_rows(wide, chosen, specs, term_common))
-    frame = pd.DataFrame(rows, columns=list(MART_COLUMNS))
+        rows.append(_rows(wide, of_enrolments, specs, term_common))
+    for stored in (memberships, groups_by_upn, fsm, census):
+        stored.release()
+    enrolments.release()
+    if not rows:
+        return pd.DataFrame(columns=list(MART_COLUMNS))
+    frame = pd.concat(rows, ignore_index=True)
     return frame.sort_values(
         ["period_type", "period", "population", "measure", "cohort", "breakdown"],
         kind="stable",

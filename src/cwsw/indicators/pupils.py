@@ -23,6 +23,8 @@ DEFINITION_VERSION = "pupils-1"
 SEN_SUPPORT = "K"
 EHC_PLAN = "E"
 FSM6_YEARS = 6
+# A pupil's characteristics as the spring census records them.
+CENSUS_DETAILS = ("nc_year", "sex", "ethnicity", "sen_provision")
 
 
 def spring_census_day(academic_year_end: int) -> dt.date:
@@ -97,16 +99,21 @@ def census_pupils(
     ``ethnicity``, ``sen_provision``, ``fsm``, ``fsm6``, ``suspensions``,
     ``permanent_exclusions``.
     """
-    spring = pupil_enrolment.filter(
-        (pupil_enrolment.census_term == f"{academic_year_end}_spring")
-        & pupil_enrolment.on_roll.fill_null(True)
-    ).mutate(_pupil=pupil_key)
+    spring = (
+        pupil_enrolment.filter(
+            (pupil_enrolment.census_term == f"{academic_year_end}_spring")
+            & pupil_enrolment.on_roll.fill_null(True)
+        )
+        # Only the columns used: the window below sorts every column it is given.
+        .select("laestab", "enrolment_id", "upn", "enrol_status", *CENSUS_DETAILS)
+        .mutate(_pupil=pupil_key)
+    )
     main_first = ibis.cases((spring.enrol_status.isin(["C", "M"]), 0), else_=1)
     window = ibis.window(group_by="_pupil", order_by=[main_first, spring.laestab])
     one = (
         spring.mutate(_rank=ibis.row_number().over(window))
         .filter(_._rank == 0)
-        .select("_pupil", "upn", "laestab", "nc_year", "sex", "ethnicity", "sen_provision")
+        .select("_pupil", "upn", "laestab", *CENSUS_DETAILS)
     )
     fsm = fsm_flags(pupil_enrolment, pupil_fsm, academic_year_end)
     excluded = exclusions_by_pupil(pupil_enrolment, pupil_exclusion, academic_year_end)
