@@ -9,12 +9,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from cwsw.formats.cin_census import read_cin_census
-from cwsw.formats.errors import EXAMPLES_PER_RULE, Finding, FindingSummary, FormatError
+from cwsw.formats.errors import (
+    EXAMPLES_PER_RULE,
+    Finding,
+    FindingSummary,
+    FormatError,
+    findings_from_table,
+    findings_table,
+)
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.load import ingest
 
@@ -221,14 +228,17 @@ def test_streamed_findings_keep_the_first_examples_in_file_order(
     _assert_same_summary(result.findings, FindingSummary.of(one.findings))
 
 
+@settings(deadline=None)  # the first Arrow compute call loads its kernels
 @given(
     rules=st.lists(st.sampled_from("abc"), max_size=60),
     cuts=st.lists(st.integers(0, 60), max_size=6),
     order=st.randoms(use_true_random=False),
+    as_tables=st.lists(st.booleans(), min_size=1, max_size=8),
 )
 def test_a_summary_of_parts_in_any_order_is_the_summary_in_file_order(
-    rules: list[str], cuts: list[int], order: object
+    rules: list[str], cuts: list[int], order: object, as_tables: list[bool]
 ) -> None:
+    """Batches may come as Finding lists or as Arrow tables (``add_table``), mixed."""
     findings = [Finding("f", f"row {n}", "x", None, rule, "value") for n, rule in enumerate(rules)]
     bounds = [0, *sorted(c for c in cuts if c <= len(findings)), len(findings)]
     # Each part in batches of up to 3, the batches of all parts interleaved at random while
@@ -238,8 +248,28 @@ def test_a_summary_of_parts_in_any_order_is_the_summary_in_file_order(
         for part, (start, end) in enumerate(itertools.pairwise(bounds))
     ]
     summary = FindingSummary()
-    while any(queues):
+    for n in itertools.count():
+        if not any(queues):
+            break
         queue = order.choice([q for q in queues if q])  # type: ignore[attr-defined]
         part, batch = queue.pop(0)
-        summary.add(batch, part)
+        if as_tables[n % len(as_tables)]:
+            summary.add_table(findings_table(batch), "f", part)
+        else:
+            summary.add(batch, part)
     _assert_same_summary(summary, FindingSummary.of(findings))
+
+
+def test_findings_survive_the_arrow_round_trip() -> None:
+    findings = [
+        Finding(
+            "f",
+            "Child[2]/CINdetails (line 9)",
+            "ReferralDate",
+            "2022-13-01",
+            "invalid_date",
+            "value",
+        ),
+        Finding("f", "Child[3]", "LAchildID", None, "missing_child_id", "record"),
+    ]
+    assert findings_from_table(findings_table(findings), "f") == findings
