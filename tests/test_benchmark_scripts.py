@@ -57,3 +57,20 @@ def test_school_census_benchmark_runs(fixtures_dir: Path, tmp_path: Path) -> Non
         env={"CWSW_BENCH_CACHE": str(tmp_path)},
     )
     assert "cwsw seconds / bare csv.reader seconds" in out
+
+
+@pytest.mark.slow
+def test_national_marts_benchmark_runs(tmp_path: Path) -> None:
+    # Two tiny sizes: generation, the product build, growth, and the pandas comparison, whose
+    # figures the script asserts equal to the mart's (it exits non-zero if they differ).
+    out = _run(
+        str(BENCHMARKS / "build_marts_national.py"),
+        "--sizes",
+        "2000",
+        "4000",
+        "--pandas",
+        "4000",
+        env={"CWSW_BENCH_DIR": str(tmp_path)},
+    )
+    assert "same figures (asserted)" in out and "per 10x pupils" in out
+    assert not list(tmp_path.glob("*.duckdb")), "the warehouses are removed without --keep"
