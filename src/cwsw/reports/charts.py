@@ -139,7 +139,10 @@ def _title(title: str, footnote: str) -> alt.Title:
 
 def _configured(chart: alt.LayerChart | alt.FacetChart) -> dict[str, Any]:
     configured = (
-        chart.configure(font=FONT, background="white")
+        # aria=False: the marks and guides are hidden from assistive technology, being parts of
+        # one role="img" picture (axe: svg-img-alt); the title, desc and table carry the figures.
+        chart.configure(font=FONT, background="white", aria=False)
+        .configure_mark(aria=False)
         .configure_view(stroke=None)
         .configure_axis(
             labelColor=TEXT_COLOUR, titleColor=TEXT_COLOUR, labelFontSize=11, titleFontSize=11

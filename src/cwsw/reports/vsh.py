@@ -170,7 +170,12 @@ class ReportTable:
             return None
         index = {c.field: i for i, c in enumerate(self.columns)}
         places = max(
-            (r.figures[index[c]].places for r in self.rows for c in plan.columns if c in index),
+            (
+                r.figures[index[c]].places
+                for r in self.rows
+                for c in plan.columns
+                if c in index and r.figures[index[c]].number is not None
+            ),
             default=1,
         )
         options: dict[str, Any] = {
@@ -262,14 +267,14 @@ class Figures:
         record = self.rows.get((period, measure, cohort, breakdown, breakdown_value))
         if record is None:
             return Figure.withheld(str(Symbol.NOT_AVAILABLE), unit, source)
+        comparator = ALL_PUPILS if kind == TIMES_ALL_PUPILS else NEVER_CIN_6_YEARS
+        if kind != VALUE and cohort == comparator:  # a cohort against itself
+            return Figure.withheld(str(Symbol.NOT_APPLICABLE), unit, source)
         symbol = record["symbol"]
         if isinstance(symbol, str) and symbol:
             return Figure.withheld(symbol, unit, source)
         if kind == VALUE:
             return Figure.shown(record["value"], spec.places, unit, source)
-        comparator = ALL_PUPILS if kind == TIMES_ALL_PUPILS else NEVER_CIN_6_YEARS
-        if cohort == comparator:
-            return Figure.withheld(str(Symbol.NOT_APPLICABLE), unit, source)
         ratio = record[kind]
         if ratio is None or pd.isna(ratio):
             return Figure.withheld(str(Symbol.NOT_AVAILABLE), unit, source)
