@@ -89,12 +89,16 @@ def build_la(directory: Path, pupils: int, seed: int, env: dict[str, str]) -> st
     return f"built in {time.perf_counter() - started:.0f} s"
 
 
+def database_name() -> str:
+    return f"cwsw_bench_{os.getpid()}"
+
+
 @contextmanager
 def fresh_database(server_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on ``server_url``'s server; dropped afterwards."""
     import psycopg
 
-    name = f"cwsw_bench_{os.getpid()}"
+    name = database_name()
     with closing(psycopg.connect(server_url, autocommit=True)) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -186,8 +190,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def workers_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn master's worker processes."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has gone
+            continue
+        if int(fields[1]) == master:  # ppid; then utime and stime are fields 14 and 15
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def served(env: dict[str, str], workers: int, threads: int) -> Iterator[int]:
+def served(env: dict[str, str], workers: int, threads: int) -> Iterator[tuple[int, int]]:
     from cwsw.web.server import gunicorn_command
 
     port = free_port()
@@ -208,7 +225,7 @@ def served(env: dict[str, str], workers: int, threads: int) -> Iterator[int]:
             if time.monotonic() > deadline:
                 raise SystemExit("gunicorn did not answer within 90 s")
             time.sleep(0.2)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         try:
@@ -347,8 +364,9 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def load(
-    users: list[VirtualUser], password: str, port: int, seconds: float, think: float
-) -> tuple[list[Sample], float]:
+    users: list[VirtualUser], password: str, port: int, seconds: float, think: float, master: int
+) -> tuple[list[Sample], float, float]:
+    """The samples of the timed run, its length and the server's CPU seconds in it."""
     samples: list[Sample] = []  # list.append is atomic: one list for every thread
     ready = threading.Barrier(len(users) + 1)
     stop = threading.Event()
@@ -364,13 +382,15 @@ def load(
         ready.wait(timeout=600)  # everybody signed in and found their children
     except threading.BrokenBarrierError:
         stop.set()
-        return samples, 0.0
+        return samples, 0.0, 0.0
+    cpu_before = workers_cpu_seconds(master)
     started = time.perf_counter()
     stop.wait(seconds)
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
-    return samples, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return samples, elapsed, workers_cpu_seconds(master) - cpu_before
 
 
 def report(samples: list[Sample], elapsed: float) -> dict[str, Any]:
@@ -461,12 +481,22 @@ def main() -> int:
         print(
             f"{len(users)} users ({mix}); gunicorn {args.workers} workers x {args.threads} threads"
         )
-        with served(env, args.workers, args.threads) as port:
-            samples, elapsed = load(users, password, port, args.seconds, args.think)
+        with served(env, args.workers, args.threads) as (port, master):
+            samples, elapsed, cpu = load(users, password, port, args.seconds, args.think, master)
     load_after = os.getloadavg()
     figures = report(samples, elapsed)
+    # What a page costs the server, whatever else the machine is doing: the quiet-machine guide.
+    per_request = 1000 * cpu / len(samples) if samples else 0.0
+    figures["server_cpu_ms_per_request"] = per_request
+    cores = os.cpu_count() or 1
+    capacity = 1000 * cores / per_request if per_request else 0.0
+    print(
+        f"server CPU: {cpu:.1f} s in the run, {per_request:.1f} ms per request "
+        f"(all {cores} cores would serve ~{capacity:.0f} req/s)"
+    )
     figures["load_average_before"] = load_before
     figures["load_average_after"] = load_after
+    figures["database"] = database_name()  # dropped by now
     figures["settings"] = {k: str(v) for k, v in vars(args).items()}
     print(
         "load average (1, 5, 15 min): before "

@@ -74,3 +74,56 @@ def test_national_marts_benchmark_runs(tmp_path: Path) -> None:
     )
     assert "same figures (asserted)" in out and "per 10x pupils" in out
     assert not list(tmp_path.glob("*.duckdb")), "the warehouses are removed without --keep"
+
+
+@pytest.mark.postgres
+def test_web_load_benchmark_runs_on_postgresql(tmp_path: Path) -> None:
+    """Two signed-in users for three seconds on gunicorn: pages served, figures printed."""
+    import json
+
+    import psycopg
+
+    from tests.web import child_data
+
+    server = os.environ.get("CWSW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    warehouse = child_data.build(tmp_path / "warehouse.duckdb")
+    figures_file = tmp_path / "figures.json"
+    out = _run(
+        str(BENCHMARKS / "web_load.py"),
+        "--postgres",
+        server,
+        "--warehouse",
+        str(warehouse),
+        "--dir",
+        str(tmp_path / "home"),
+        "--users",
+        "2",
+        "--seconds",
+        "3",
+        "--think",
+        "0.2",
+        "--workers",
+        "1",
+        "--no-assert",
+        "--json",
+        str(figures_file),
+    )
+    figures = json.loads(figures_file.read_text())
+    pages = figures["pages"]
+    # The two users are a DSL and an advisory teacher: their list pages and their children.
+    assert {"school page", "caseload", "child profile", "overall"} <= set(pages)
+    assert figures["errors"] == 0 and pages["overall"]["errors"] == 0
+    assert pages["overall"]["requests"] == sum(
+        row["requests"] for name, row in pages.items() if name != "overall"
+    )
+    overall = pages["overall"]
+    assert 0 < overall["p50_ms"] <= overall["p95_ms"] <= overall["p99_ms"]
+    assert figures["throughput"] > 0
+    assert "errors: 0" in out and "req/s" in out and "load average" in out
+    for line in ("p50 ms", "p95 ms", "p99 ms"):
+        assert line in out
+    with psycopg.connect(server) as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", [figures["database"]]
+        ).fetchone()
+    assert left == (0,)  # the benchmark's database is dropped

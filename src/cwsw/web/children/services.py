@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 
@@ -77,6 +77,9 @@ def _hold(path: Path, signature: Signature) -> dict[str, Any]:
             anchor = None
         if anchor is None:
             anchor = _Anchor(signature, Warehouse.open(path, read_only=True), time.monotonic())
+            # Pages run small queries side by side: one thread each costs less CPU than
+            # DuckDB's pool handing each one round (ADR 0013). A setting of the database.
+            anchor.connection.execute("SET threads = 1")
             _anchors[key] = anchor
         anchor.last_used = time.monotonic()
         if _release_timer is None:
@@ -268,6 +271,134 @@ def _read_schools_on_roll(warehouse: Warehouse) -> dict[str, frozenset[str]]:
     return {upn: frozenset(schools) for upn, schools in found.items()}
 
 
+# --- linked pupils' census records, read once per built warehouse ---------------------------
+# The child-level pages show linked pupils only: their census rows, termly absence, exclusion
+# counts and open free school meals periods are a few per pupil (megabytes at LA scale), so
+# each process reads them once rather than scanning the census tables on every page.
+
+
+class Enrolment(NamedTuple):
+    census_term: str
+    laestab: str
+    enrolment_id: str
+    forename: str | None
+    surname: str | None
+    birth_date: dt.date | None
+    sex: str | None
+    nc_year: str | None
+    on_roll: bool | None
+    sessions_possible: int | None
+    sessions_authorised: int | None
+    sessions_unauthorised: int | None
+    sen_provision: str | None
+    entry_date: dt.date | None
+    leaving_date: dt.date | None
+
+
+def linked_enrolments(warehouse: Warehouse) -> dict[str, tuple[Enrolment, ...]]:
+    """Each linked pupil's census rows (UPN -> rows, in the order they were loaded)."""
+    return fact(warehouse, "linked_enrolments", lambda: _read_linked_enrolments(warehouse))
+
+
+def _read_linked_enrolments(warehouse: Warehouse) -> dict[str, tuple[Enrolment, ...]]:
+    if "pupil_enrolment" not in tables(warehouse) or LINK_TABLE not in tables(warehouse):
+        return {}
+    found: dict[str, list[Enrolment]] = {}
+    for upn, *row in warehouse.execute(
+        f"SELECT upn, {', '.join(Enrolment._fields)} FROM pupil_enrolment "
+        f"WHERE upn IN (SELECT upn FROM {LINK_TABLE}) ORDER BY upn, rowid"
+    ):
+        found.setdefault(str(upn), []).append(Enrolment(*row))
+    return {upn: tuple(rows) for upn, rows in found.items()}
+
+
+def _children_by_upn(warehouse: Warehouse) -> dict[str, tuple[str, ...]]:
+    def read() -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {}
+        if LINK_TABLE in tables(warehouse):
+            for child, upn in warehouse.execute(f"SELECT la_child_id, upn FROM {LINK_TABLE}"):
+                found.setdefault(str(upn), []).append(str(child))
+        return {upn: tuple(children) for upn, children in found.items()}
+
+    return fact(warehouse, "children_by_upn", read)
+
+
+AbsenceKey = tuple[str, str, str]  # census term, laestab, enrolment ID
+
+
+def _termly_absence(warehouse: Warehouse) -> dict[AbsenceKey, dict[str, int | None]]:
+    """Sessions missed per enrolment and absence type (the termly block), linked pupils."""
+
+    def read() -> dict[AbsenceKey, dict[str, int | None]]:
+        found: dict[AbsenceKey, dict[str, int | None]] = {}
+        if "pupil_absence" not in tables(warehouse) or LINK_TABLE not in tables(warehouse):
+            return found
+        for term, laestab, enrolment, kind, sessions in warehouse.execute(
+            "SELECT census_term, laestab, enrolment_id, absence_type, sum(sessions) "
+            "FROM pupil_absence WHERE block = 'termly' AND enrolment_id IN ("
+            "SELECT enrolment_id FROM pupil_enrolment "
+            f"WHERE upn IN (SELECT upn FROM {LINK_TABLE})) GROUP BY ALL"
+        ):
+            key = (str(term), str(laestab), str(enrolment))
+            found.setdefault(key, {})[str(kind)] = None if sessions is None else int(sessions)
+        return found
+
+    return fact(warehouse, "termly_absence", read)
+
+
+def _exclusion_counts(warehouse: Warehouse) -> dict[tuple[str, str], int]:
+    """Exclusion rows per linked pupil and category (each census repeats the year's)."""
+
+    def read() -> dict[tuple[str, str], int]:
+        if "pupil_exclusion" not in tables(warehouse) or LINK_TABLE not in tables(warehouse):
+            return {}
+        rows = warehouse.execute(
+            f"""
+            SELECT e.upn, x.category, count(*) FROM pupil_exclusion x
+            JOIN pupil_enrolment e ON e.census_term = x.census_term AND e.laestab = x.laestab
+                AND e.enrolment_id = x.enrolment_id
+            WHERE e.upn IN (SELECT upn FROM {LINK_TABLE}) GROUP BY ALL
+            """
+        )
+        return {(str(u), str(c)): int(n) for u, c, n in rows}
+
+    return fact(warehouse, "exclusion_counts", read)
+
+
+def _current_fsm(warehouse: Warehouse) -> frozenset[tuple[str, str, str]]:
+    """(census term, laestab, UPN) of linked pupils with an open free school meals period."""
+
+    def read() -> frozenset[tuple[str, str, str]]:
+        if "pupil_fsm" not in tables(warehouse) or LINK_TABLE not in tables(warehouse):
+            return frozenset()
+        rows = warehouse.execute(
+            f"""
+            SELECT DISTINCT f.census_term, f.laestab, e.upn FROM pupil_fsm f
+            JOIN pupil_enrolment e ON e.census_term = f.census_term AND e.laestab = f.laestab
+                AND e.enrolment_id = f.enrolment_id
+            WHERE f.end_date IS NULL AND e.upn IN (SELECT upn FROM {LINK_TABLE})
+            """
+        )
+        return frozenset((str(t), str(s), str(u)) for t, s, u in rows)
+
+    return fact(warehouse, "current_fsm", read)
+
+
+def _school_roll(warehouse: Warehouse) -> dict[str, tuple[tuple[str, Enrolment], ...]]:
+    """Each school's linked pupils on roll in the latest census: laestab -> (UPN, row)."""
+
+    def read() -> dict[str, tuple[tuple[str, Enrolment], ...]]:
+        term = latest_term(warehouse)
+        found: dict[str, list[tuple[str, Enrolment]]] = {}
+        for upn, rows in linked_enrolments(warehouse).items():
+            for row in rows:
+                if row.census_term == term and row.on_roll:
+                    found.setdefault(str(row.laestab), []).append((upn, row))
+        return {school: tuple(pupils) for school, pupils in found.items()}
+
+    return fact(warehouse, "school_roll", read)
+
+
 # --- social care status --------------------------------------------------------------------
 
 
@@ -355,88 +486,61 @@ SEN_LABELS = {"K": "SEN support", "E": "EHC plan", "N": "No SEN", "": "Not recor
 
 def school_pupils(warehouse: Warehouse, laestab: str, search: str = "") -> SchoolPage:
     """Pupils on roll at ``laestab`` in the latest census who have or have had a social worker."""
-    present = tables(warehouse)
     term = latest_term(warehouse)
     name = school_name(warehouse, laestab)
-    if term is None or LINK_TABLE not in present:
+    if term is None or LINK_TABLE not in tables(warehouse):
         return SchoolPage(laestab, name, term, ())
-    rows = warehouse.execute(
-        f"""
-        SELECT l.la_child_id, e.upn, e.forename, e.surname, e.birth_date, e.nc_year,
-               e.sen_provision, e.sessions_possible,
-               coalesce(a.absent, coalesce(e.sessions_authorised, 0)
-                        + coalesce(e.sessions_unauthorised, 0)) AS absent
-        FROM pupil_enrolment e
-        JOIN {LINK_TABLE} l ON l.upn = e.upn
-        LEFT JOIN (
-            SELECT census_term, laestab, enrolment_id, sum(sessions) AS absent
-            FROM pupil_absence
-            WHERE block = 'termly' AND absence_type IN ('authorised', 'unauthorised')
-              AND census_term = ? AND laestab = ?
-            GROUP BY ALL
-        ) a ON a.census_term = e.census_term AND a.laestab = e.laestab
-            AND a.enrolment_id = e.enrolment_id
-        WHERE e.census_term = ? AND e.laestab = ? AND e.on_roll
-        ORDER BY e.surname, e.forename, l.la_child_id
-        """,
-        [term, laestab, term, laestab],
+    children = _children_by_upn(warehouse)
+    rows = [
+        (child, upn, row)
+        for upn, row in _school_roll(warehouse).get(laestab, ())
+        for child in children.get(upn, ())
+    ]
+    # Surname, forename (missing ones last, as SQL sorts them), then LA child ID.
+    rows.sort(
+        key=lambda r: (
+            r[2].surname is None,
+            r[2].surname or "",
+            r[2].forename is None,
+            r[2].forename or "",
+            r[0],
+        )
     )
     wanted = search.strip().casefold()
     if wanted:
-        rows = [r for r in rows if wanted in f"{r[2] or ''} {r[3] or ''}".casefold()]
-    ids = [str(r[0]) for r in rows]
-    upns = [str(r[1]) for r in rows]
-    status = statuses(warehouse, ids)
-    exclusions = _exclusion_counts(warehouse, upns)
-    fsm = _current_fsm(warehouse, term, laestab, upns)
+        rows = [
+            r for r in rows if wanted in f"{r[2].forename or ''} {r[2].surname or ''}".casefold()
+        ]
+    status = statuses(warehouse, [child for child, _, _ in rows])
+    absence = _termly_absence(warehouse)
+    exclusions = _exclusion_counts(warehouse)
+    fsm = _current_fsm(warehouse)
     pupils = tuple(
         SchoolPupil(
-            key=keys.child_key(str(child)),
-            forename=str(forename or ""),
-            surname=str(surname or ""),
-            birth_date=birth,
-            year_group=str(year or ""),
-            status=status[str(child)],
-            attendance=_rate(possible, absent),
-            suspensions=exclusions.get((str(upn), "SUSP"), 0),
-            permanent_exclusions=exclusions.get((str(upn), "PERM"), 0),
-            sen_provision=SEN_LABELS.get(str(sen or ""), str(sen)),
-            fsm=str(upn) in fsm,
+            key=keys.child_key(child),
+            forename=str(row.forename or ""),
+            surname=str(row.surname or ""),
+            birth_date=row.birth_date,
+            year_group=str(row.nc_year or ""),
+            status=status[child],
+            attendance=_rate(row.sessions_possible, _sessions_absent(row, absence)),
+            suspensions=exclusions.get((upn, "SUSP"), 0),
+            permanent_exclusions=exclusions.get((upn, "PERM"), 0),
+            sen_provision=SEN_LABELS.get(str(row.sen_provision or ""), str(row.sen_provision)),
+            fsm=(term, laestab, upn) in fsm,
         )
-        for child, upn, forename, surname, birth, year, sen, possible, absent in rows
+        for child, upn, row in rows
     )
     return SchoolPage(laestab, name, term, pupils)
 
 
-def _exclusion_counts(warehouse: Warehouse, upns: Sequence[str]) -> dict[tuple[str, str], int]:
-    if not upns or "pupil_exclusion" not in tables(warehouse):
-        return {}
-    rows = warehouse.execute(
-        f"""
-        SELECT e.upn, x.category, count(*) FROM pupil_exclusion x
-        JOIN pupil_enrolment e ON e.census_term = x.census_term AND e.laestab = x.laestab
-            AND e.enrolment_id = x.enrolment_id
-        WHERE e.upn IN ({_placeholders(upns)}) GROUP BY ALL
-        """,
-        list(upns),
-    )
-    return {(str(u), str(c)): int(n) for u, c, n in rows}
-
-
-def _current_fsm(warehouse: Warehouse, term: str, laestab: str, upns: Sequence[str]) -> set[str]:
-    if not upns or "pupil_fsm" not in tables(warehouse):
-        return set()
-    rows = warehouse.execute(
-        f"""
-        SELECT DISTINCT e.upn FROM pupil_fsm f
-        JOIN pupil_enrolment e ON e.census_term = f.census_term AND e.laestab = f.laestab
-            AND e.enrolment_id = f.enrolment_id
-        WHERE f.census_term = ? AND f.laestab = ? AND f.end_date IS NULL
-          AND e.upn IN ({_placeholders(upns)})
-        """,
-        [term, laestab, *upns],
-    )
-    return {str(r[0]) for r in rows}
+def _sessions_absent(row: Enrolment, absence: dict[AbsenceKey, dict[str, int | None]]) -> int:
+    """Authorised plus unauthorised sessions from the absence records, else from the census."""
+    found = absence.get((row.census_term, row.laestab, row.enrolment_id), {})
+    recorded = [n for k in ("authorised", "unauthorised") if (n := found.get(k)) is not None]
+    if recorded:
+        return sum(recorded)
+    return (row.sessions_authorised or 0) + (row.sessions_unauthorised or 0)
 
 
 # --- the caseload ----------------------------------------------------------------------------
@@ -521,36 +625,33 @@ def identity(warehouse: Warehouse, la_child_id: str) -> Identity:
 def identities(warehouse: Warehouse, la_child_ids: Sequence[str]) -> dict[str, Identity]:
     """Who each child is: their latest census record if linked, else the social care one.
 
-    Two queries for any number of children (a caseload), not two or three per child.
+    At most one query for any number of children (a caseload), not two or three per child.
     """
     ids = list(dict.fromkeys(la_child_ids))
-    upns = {child: upn for child in ids if (upn := linked_upn(warehouse, child)) is not None}
     found: dict[str, Identity] = {}
-    if upns and latest_term(warehouse) is not None:
-        by_upn: dict[str, list[tuple[Any, ...]]] = {}
-        wanted = sorted(set(upns.values()))
-        for row in warehouse.execute(
-            "SELECT upn, forename, surname, birth_date, sex, laestab, nc_year, census_term "
-            f"FROM pupil_enrolment WHERE upn IN ({_placeholders(wanted)}) "
-            "ORDER BY upn, on_roll DESC, census_term DESC",
-            wanted,
-        ):
-            by_upn.setdefault(str(row[0]), []).append(row[1:])
-        for child, upn in upns.items():
-            rows = by_upn.get(upn)
-            if not rows:
-                continue
-            current = max(rows, key=lambda r: (term_sort_key(str(r[6])), r[0] is not None))
-            forename, surname, birth, sex, laestab, year, _ = current
-            found[child] = Identity(
-                str(forename or ""),
-                str(surname or ""),
-                birth,
-                str(sex or ""),
-                upn,
-                school_name(warehouse, str(laestab)),
-                str(year or ""),
-            )
+    enrolments = linked_enrolments(warehouse)
+    for child in ids:
+        upn = linked_upn(warehouse, child)
+        rows = enrolments.get(upn, ()) if upn is not None else ()
+        if upn is None or not rows:
+            continue
+        # On roll first, then the newest census (as loaded); of those, the latest term.
+        ordered = sorted(rows, key=lambda r: r.census_term or "", reverse=True)
+        ordered.sort(
+            key=lambda r: 2 if r.on_roll else (1 if r.on_roll is False else 0), reverse=True
+        )
+        current = max(
+            ordered, key=lambda r: (term_sort_key(str(r.census_term)), r.forename is not None)
+        )
+        found[child] = Identity(
+            str(current.forename or ""),
+            str(current.surname or ""),
+            current.birth_date,
+            str(current.sex or ""),
+            upn,
+            school_name(warehouse, str(current.laestab)),
+            str(current.nc_year or ""),
+        )
     missing = [child for child in ids if child not in found]
     if missing and "person" in tables(warehouse):
         for child, forename, surname, birth, sex in warehouse.execute(
@@ -626,12 +727,20 @@ def social_care_timeline(warehouse: Warehouse, la_child_id: str) -> list[Event]:
 
 
 def _enrolments(warehouse: Warehouse, upn: str) -> list[tuple[Any, ...]]:
-    return warehouse.execute(
-        "SELECT census_term, laestab, enrolment_id, sessions_possible, sessions_authorised, "
-        "sessions_unauthorised, sen_provision, entry_date, leaving_date "
-        "FROM pupil_enrolment WHERE upn = ?",
-        [upn],
-    )
+    return [
+        (
+            e.census_term,
+            e.laestab,
+            e.enrolment_id,
+            e.sessions_possible,
+            e.sessions_authorised,
+            e.sessions_unauthorised,
+            e.sen_provision,
+            e.entry_date,
+            e.leaving_date,
+        )
+        for e in linked_enrolments(warehouse).get(upn, ())
+    ]
 
 
 def education_record(warehouse: Warehouse, upn: str) -> dict[str, tuple[Any, ...]]:
@@ -644,18 +753,12 @@ def education_record(warehouse: Warehouse, upn: str) -> dict[str, tuple[Any, ...
             names[laestab] = school_name(warehouse, laestab)
         return names[laestab]
 
-    absence: dict[tuple[str, str, str], dict[str, int]] = {}
-    if enrolments and "pupil_absence" in present:
-        ids = [str(e[2]) for e in enrolments]
-        for term, laestab, enrolment, kind, sessions in warehouse.execute(
-            "SELECT census_term, laestab, enrolment_id, absence_type, sum(sessions) "
-            f"FROM pupil_absence WHERE block = 'termly' AND enrolment_id IN ({_placeholders(ids)}) "
-            "GROUP BY ALL",
-            ids,
-        ):
-            absence.setdefault((str(term), str(laestab), str(enrolment)), {})[str(kind)] = int(
-                sessions or 0
-            )
+    termly = _termly_absence(warehouse)
+    absence = {
+        key: {kind: sessions or 0 for kind, sessions in termly[key].items()}
+        for e in enrolments
+        if (key := (str(e[0]), str(e[1]), str(e[2]))) in termly
+    }
     attendance: list[TermAttendance] = []
     sen: list[Event] = []
     moves: dict[tuple[str, Any], Event] = {}
