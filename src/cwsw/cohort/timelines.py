@@ -72,7 +72,9 @@ def care_periods(cla_episode: Table) -> Table:
     reach = episodes.end_date.fill_null(far_future)
     with_prev = episodes.mutate(_prev_reach=reach.max().over(before))
     starts_period = with_prev._prev_reach.isnull() | (with_prev.start_date > with_prev._prev_reach)
-    numbered = with_prev.mutate(_period=starts_period.cast("int64").sum().over(up_to), _reach=reach)
+    # A boolean's running sum counts the periods begun (PostgreSQL cannot cast boolean to
+    # bigint, so no cast("int64") first).
+    numbered = with_prev.mutate(_period=starts_period.sum().over(up_to), _reach=reach)
     periods = numbered.group_by(["la_child_id", "_period"]).aggregate(
         start_date=_.start_date.min(), _reach=_._reach.max()
     )

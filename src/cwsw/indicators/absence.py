@@ -211,7 +211,7 @@ def persistent_absence(enrolments: Table) -> dict[str, ibis.Value]:
     each enrolment against its own possible sessions; DfE absence methodology, 2024/25).
     """
     is_persistent = _absence_share(enrolments) >= PERSISTENT_ABSENCE_THRESHOLD
-    return {"numerator": is_persistent.cast("int64").sum(), "denominator": enrolments.count()}
+    return {"numerator": is_persistent.sum(), "denominator": enrolments.count()}
 
 
 def severe_absence(enrolments: Table) -> dict[str, ibis.Value]:
@@ -220,7 +220,7 @@ def severe_absence(enrolments: Table) -> dict[str, ibis.Value]:
     EES ``pt_pupils_pa_50_exact`` (a subset of persistent absence; DfE absence methodology).
     """
     is_severe = _absence_share(enrolments) >= SEVERE_ABSENCE_THRESHOLD
-    return {"numerator": is_severe.cast("int64").sum(), "denominator": enrolments.count()}
+    return {"numerator": is_severe.sum(), "denominator": enrolments.count()}
 
 
 def enrolment_count(enrolments: Table) -> dict[str, ibis.Value]:

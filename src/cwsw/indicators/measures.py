@@ -7,6 +7,10 @@ benchmarks need: the population it counts, the names of its numerator and denomi
 quantities (a quantity shared by two measures is one figure, e.g. the enrolments under
 persistent and severe absence), whether each is a count of pupils (small counts are
 suppressed), its scale and DfE's published decimal places, and the EES columns it matches.
+
+The functions run unchanged on DuckDB, PostgreSQL and Spark (``cwsw.indicators.engines``), so
+they count a condition as ``flag.sum()`` (Ibis's portable count of trues) and never as
+``flag.cast("int64").sum()``: PostgreSQL has no cast from boolean to bigint.
 """
 
 from __future__ import annotations

@@ -80,8 +80,8 @@ def exclusions_by_pupil(
     )
     category = rows.category.upper().strip()
     return rows.group_by("_pupil").aggregate(
-        suspensions=(category == "SUSP").cast("int64").sum(),
-        permanent_exclusions=(category == "PERM").cast("int64").sum(),
+        suspensions=(category == "SUSP").sum(),
+        permanent_exclusions=(category == "PERM").sum(),
     )
 
 
@@ -136,7 +136,7 @@ def census_pupils(
 
 
 def _share(pupils: Table, flag: ibis.ir.BooleanColumn) -> dict[str, ibis.Value]:
-    return {"numerator": flag.cast("int64").sum(), "denominator": pupils.count()}
+    return {"numerator": flag.sum(), "denominator": pupils.count()}
 
 
 def pupil_count(pupils: Table) -> dict[str, ibis.Value]:
