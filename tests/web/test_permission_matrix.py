@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cwsw.web.access import rule_of
+from cwsw.web.accounts.second_factor import SECOND_FACTOR_ROLES
 from cwsw.web.accounts.services import ROLES as ACCOUNT_ROLES
 from cwsw.web.audit.models import AuditEvent
 from cwsw.web.children.keys import child_key
@@ -51,6 +52,8 @@ def both(status: int | str) -> tuple[int | str, int | str]:
 SIGNED_IN = tuple(ACCOUNT_ROLES)
 OWNED_CHILD = {"key": "C001"}
 OTHER_CHILD = {"key": "C002"}
+TEACHER = {"username": "advisory_teacher"}
+NOBODY = {"username": "nobody"}
 
 MATRIX: dict[str, Case] = {
     "accounts:login": Case(
@@ -88,6 +91,49 @@ MATRIX: dict[str, Case] = {
         },
     ),
     "audit:search": Case(expect={"admin": both(200)}),
+    # The second factor and one-time passwords (ADR 0012). Without an app, the code page sends
+    # the account to set one up.
+    "accounts:second_factor": Case(expect={role: both(302) for role in SECOND_FACTOR_ROLES}),
+    "accounts:second_factor_setup": Case(expect={role: both(200) for role in SECOND_FACTOR_ROLES}),
+    "accounts:password_change": Case(expect={role: both(200) for role in SIGNED_IN}),
+    # The administrator's account and caseload pages: another account, and one that is not.
+    "accounts:users": Case(expect={"admin": both(200)}),
+    "accounts:user_new": Case(expect={"admin": both(200)}),
+    "accounts:user": Case(expect={"admin": (200, 404)}, owned=TEACHER, not_owned=NOBODY),
+    "accounts:user_role": Case(
+        expect={"admin": (302, 404)},
+        owned=TEACHER,
+        not_owned=NOBODY,
+        method="post",
+        data={"role": "analyst", "school_laestab": ""},
+    ),
+    "accounts:user_active": Case(
+        expect={"admin": (302, 404)},
+        owned=TEACHER,
+        not_owned=NOBODY,
+        method="post",
+        data={"active": "0"},
+    ),
+    "accounts:user_password": Case(
+        expect={"admin": (200, 404)}, owned=TEACHER, not_owned=NOBODY, method="post"
+    ),
+    "accounts:user_second_factor": Case(
+        expect={"admin": (302, 404)}, owned=TEACHER, not_owned=NOBODY, method="post"
+    ),
+    "accounts:caseload_add": Case(
+        expect={"admin": (302, 404)},
+        owned=TEACHER,
+        not_owned=NOBODY,
+        method="post",
+        data={"child": "C002"},
+    ),
+    "accounts:caseload_remove": Case(
+        expect={"admin": (302, 404)},
+        owned=TEACHER,
+        not_owned=NOBODY,
+        method="post",
+        data={"key": "0" * 20},
+    ),
 }
 
 

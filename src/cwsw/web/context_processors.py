@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from cwsw.web.accounts.models import Role
+from cwsw.web.accounts.second_factor import SECOND_FACTOR_ROLES
 from cwsw.web.accounts.services import ALL_ROLES, role_of
 
 SERVICE_NAME = "Children with a social worker"
@@ -28,6 +29,8 @@ MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("data:loads", "Loads", frozenset({Role.ANALYST.value})),
     ("data:review", "Linkage review", frozenset({Role.ANALYST.value})),
     ("audit:search", "Audit log", frozenset({Role.ADMIN.value})),
+    ("accounts:users", "Accounts", frozenset({Role.ADMIN.value})),
+    ("accounts:second_factor_setup", "Authenticator app", SECOND_FACTOR_ROLES),
 )
 
 

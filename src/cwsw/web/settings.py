@@ -10,6 +10,8 @@ find-moj-data does): nothing here is secret and nothing needs editing per deploy
 - ``CWSW_ALLOWED_HOSTS``: comma-separated host names (default ``127.0.0.1,localhost``).
 - ``CWSW_HTTPS=1``: served over HTTPS (secure cookies, HSTS, trust ``X-Forwarded-Proto``).
 - ``CWSW_GOVUK_FRONTEND_DIR``: GOV.UK Frontend's ``dist/govuk`` folder (default: the npm one).
+- ``CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL=1``: child-level roles and administrators must set up a
+  TOTP second factor before any page (otherwise it is optional; ADR 0012).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rules.apps.AutodiscoverRulesConfig",
     "cwsw.web.audit",
     "cwsw.web.accounts",
@@ -73,11 +77,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the TOTP second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # Every view needs a signed-in user unless it is marked @login_not_required (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "cwsw.web.middleware.SessionLifetimeMiddleware",
     # Default deny: a view without a declared access rule is refused (cwsw.web.access).
     "cwsw.web.access.DefaultDenyMiddleware",
+    # Then the steps after the password: TOTP code, one-time password change, TOTP set-up.
+    "cwsw.web.accounts.second_factor.SignInStepsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Account lockout after repeated failed sign-ins (django-axes); last, as axes asks.
     "axes.middleware.AxesMiddleware",
@@ -176,6 +184,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False  # axes would log what was typed as a username
 AXES_IPWARE_PROXY_COUNT = 1 if HTTPS else 0
+# Wrong TOTP codes count as failed sign-ins too (accounts/second_factor.py): never store them.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
+# The TOTP second factor (django-otp). Each wrong code also doubles the wait before the device
+# checks another (1 s, 2 s, 4 s, ...), kept on the device across sign-ins.
+REQUIRE_TOTP_FOR_CHILD_LEVEL = os.environ.get("CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL", "0") == "1"
+OTP_TOTP_ISSUER = "CWSW"
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

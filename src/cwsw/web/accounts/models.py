@@ -22,11 +22,13 @@ class User(AbstractUser):
 
     One role per account keeps every permission question a lookup in one table (ADR 0005).
     ``school_laestab`` is the DfE LA + establishment number of a DSL's school.
+    ``must_change_password``: the password is a one-time one an administrator set (ADR 0012).
     Accounts are deactivated, never deleted: the audit log refers to them.
     """
 
     role = models.CharField(max_length=32, choices=Role.choices, blank=True)
     school_laestab = models.CharField(max_length=7, blank=True)
+    must_change_password = models.BooleanField(default=False)
 
     class Meta:
         db_table = "accounts_user"
