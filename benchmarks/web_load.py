@@ -9,7 +9,8 @@ advisory teachers with caseloads of their own, analysts, Virtual School Heads an
 The app is served by gunicorn (``cwsw.web.server.gunicorn_command``) on 127.0.0.1 in a
 subprocess. Each virtual user is a thread with its own keep-alive connection and cookies: it
 signs in through the real sign-in form (CSRF token and all), finds its children's links on its
-own list page (the school page, the caseload), then for ``--seconds`` walks, with ``--think``
+own list page (the school page, the caseload), visits each of its pages once (untimed: each
+server process fills its caches on its first pages), then for ``--seconds`` walks, with ``--think``
 seconds between pages: its list page, three child profiles, an insight page, and so on
 (aggregate roles walk the insight pages only). The insight pages are every parameterless page
 of the ``insight`` URL namespace that the role may see, whatever exists when the run starts.
@@ -53,6 +54,7 @@ ROLE_MIX = ("school_dsl", "advisory_teacher", "school_dsl", "advisory_teacher", 
 ANALYST_EVERY = 7  # every seventh user is an analyst instead
 CASELOAD_SIZE = 12  # cwsw.web.accounts.services.DEMO_CASELOAD_SIZE
 PROFILES_PER_LIST = 3
+TIMEOUT_SECONDS = 300
 CHILD_LINK = re.compile(r'href="(/children/[0-9a-f]{20}/)"')
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -244,7 +246,9 @@ class Browser:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
-        self.connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        # Generous: a cold server process fills its caches on its first pages (seconds on a
+        # loaded machine); a slow page in the run is caught by the percentiles, not here.
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT_SECONDS)
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None
@@ -333,8 +337,14 @@ def run_user(
             if status != 200:
                 raise RuntimeError(f"{user.list_page}: status {status}")
             user.children = sorted(set(CHILD_LINK.findall(page)))
+        # Warm up, untimed: each process builds its caches on its first pages (the insight
+        # marts, the child pages' facts); the run measures the steady state after that.
+        for path in [*user.pages, *user.children[:1]]:
+            status, _, _ = browser.request("GET", path)
+            if status != 200:
+                raise RuntimeError(f"{path}: status {status}")
     except Exception as error:
-        out.append(Sample("sign-in", 0.0, f"{type(error).__name__}: {error}"))
+        out.append(Sample("set-up", 0.0, f"{type(error).__name__}: {error}"))
         ready.abort()
         return
     pace = random.Random(user.username)

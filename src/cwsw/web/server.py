@@ -86,5 +86,7 @@ def gunicorn_command(
         f"--workers={workers}",
         f"--threads={threads}",
         "--log-level=warning",
+        # A worker's first insight page computes the disclosed marts (seconds): not a hang.
+        "--timeout=120",
         "--graceful-timeout=5",
     ]
