@@ -206,3 +206,19 @@ def test_england_region_and_neighbours_beside_the_la(
     assert cells[("CINO", "this-local-authority")].text == expected.text(
         _source(cells[("CINO", "this-local-authority")])
     )
+
+
+def test_a_configured_cohort_is_reported_before_the_comparators(two_years: pd.DataFrame) -> None:
+    mine = two_years[two_years.cohort == "CINO"].copy()
+    mine["cohort"], mine["cohort_kind"] = "CINO or CPPO (configured)", "combine"
+    mart = pd.concat([two_years, mine], ignore_index=True)
+    expected = Expected(mart)
+    report = vsh.build_report(disclosed_export(mart, threshold=THRESHOLD), threshold=5)
+    table = {t.key: t for _, t in report.tables}["attendance"]
+    keys = [r.key for r in table.rows]
+    assert keys[-3:] == ["CINO or CPPO (configured)", "Not CIN in last 6 years", "All pupils"]
+    row = table.rows[-3]
+    assert row.label == "CINO or CPPO (configured)"
+    for figure in row.figures:
+        assert figure.text == expected.text(_source(figure))
+    assert ("CINO or CPPO (configured)", vsh.CONFIGURED) in report.definitions

@@ -44,22 +44,17 @@ class Expected:
 
     def __init__(self, mart: pd.DataFrame) -> None:
         shown = disclosed_mart(mart, threshold=THRESHOLD)
-        self.raw: dict[Key, Any] = {}
-        self.symbol: dict[Key, str | None] = {}
-        for raw, disclosed in zip(
-            mart.itertuples(index=False), shown.itertuples(index=False), strict=True
-        ):
-            key = (raw.period, raw.measure, raw.cohort, raw.breakdown, raw.breakdown_value)
-            assert key == (
-                disclosed.period,
-                disclosed.measure,
-                disclosed.cohort,
-                disclosed.breakdown,
-                disclosed.breakdown_value,
+        columns = ["period", "measure", "cohort", "breakdown", "breakdown_value"]
+        self.raw: dict[Key, Any] = {
+            tuple(getattr(r, c) for c in columns): r for r in mart.itertuples(index=False)
+        }
+        self.symbol: dict[Key, str | None] = {
+            tuple(getattr(r, c) for c in columns): (
+                r.symbol if isinstance(r.symbol, str) and r.symbol else None
             )
-            self.raw[key] = raw
-            symbol = disclosed.symbol
-            self.symbol[key] = symbol if isinstance(symbol, str) and symbol else None
+            for r in shown.itertuples(index=False)
+        }
+        assert set(self.raw) == set(self.symbol) and len(self.raw) == len(mart)
 
     def exact(self, key: Key) -> Decimal | None:
         """The measure's exact value (None with no base)."""

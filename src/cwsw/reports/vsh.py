@@ -52,6 +52,7 @@ COHORT_DEFINITIONS = {
     NEVER_CIN_6_YEARS: "Pupils not in the cohort above: no social worker in the last 6 years.",
     ALL_PUPILS: "Every pupil of the population.",
 }
+CONFIGURED = "Defined in the cohorts configuration given to `cwsw build --cohorts`."
 TERM_ORDER = ("autumn", "spring", "summer")
 # The measures' EES files, for the comparison with England, the region and neighbours.
 BENCHMARK_FILES = ("absence_la.csv", "ks2_la.csv", "ks4_la.csv")
@@ -441,6 +442,15 @@ def _ratio_columns(measure: str, label: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def report_cohorts(present: set[str]) -> list[str]:
+    """The marts' cohorts in display order: DfE's groups and the other social care cohorts,
+    then any a user configured, then the comparators (no social worker, all pupils)."""
+    comparators = (NEVER_CIN_6_YEARS, ALL_PUPILS)
+    first = [c for c in COHORTS if c in present and c not in comparators]
+    configured = sorted(present - set(COHORTS))
+    return [*first, *configured, *(c for c in comparators if c in present)]
+
+
 def build_report(
     disclosed: pd.DataFrame,
     *,
@@ -463,7 +473,7 @@ def build_report(
     year, term_period = _resolve_period(disclosed, period, years)
     figures = Figures(disclosed)
     attendance_period = term_period or year
-    cohorts = [c for c in COHORTS if c in set(disclosed.cohort)]
+    cohorts = report_cohorts(set(disclosed.cohort))
     terms = _terms_of(disclosed, year)
     earlier_years = [y for y in years if y <= year]
     sections = [
@@ -485,7 +495,7 @@ def build_report(
     used = {f.source.measure for s in sections for t in s.tables for r in t.rows for f in r.figures}
     definitions = tuple(
         (BY_NAME[m].title, BY_NAME[m].definition) for m in BY_NAME if m in used
-    ) + tuple((LABELS.get(c, c), COHORT_DEFINITIONS.get(c, c)) for c in cohorts)
+    ) + tuple((LABELS.get(c, c), COHORT_DEFINITIONS.get(c, CONFIGURED)) for c in cohorts)
     sources = sorted({s for loads in rows.source_loads for s in str(loads).split(",") if s})
     return VshReport(
         academic_year=year,
