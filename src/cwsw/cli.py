@@ -337,21 +337,35 @@ def build(
         Path | None,
         typer.Option("--cohorts", help="TOML file naming more cohorts (docs/marts.md)"),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine", help="duckdb, postgres or spark (default: CWSW_BUILD_ENGINE, duckdb)"
+        ),
+    ] = None,
 ) -> None:
     """(Re)build the cohorts and measures marts."""
     from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortConfigError, load_cohorts
+    from cwsw.indicators.engines import EngineError, check_engine
     from cwsw.warehouse.connection import Warehouse
 
+    settings = get_settings()
     try:
         specs = load_cohorts(cohorts) if cohorts is not None else DEFAULT_COHORTS
-    except CohortConfigError as error:
+        chosen = check_engine(engine or settings.build_engine)
+    except (CohortConfigError, EngineError) as error:
         raise _fail(str(error)) from None
-    with Warehouse.open(get_settings().warehouse_path) as warehouse:
+    with Warehouse.open(settings.warehouse_path) as warehouse:
         try:
-            rows = pipeline.build(warehouse, cohorts=specs)
-        except pipeline.NothingToBuild as error:
+            rows = pipeline.build(
+                warehouse,
+                cohorts=specs,
+                engine=chosen,
+                engine_options=pipeline.build_engine_options(settings),
+            )
+        except (pipeline.NothingToBuild, EngineError) as error:
             raise _fail(str(error)) from None
-    out.print(f"Built {rows} mart rows")
+    out.print(f"Built {rows} mart rows on {chosen}")
 
 
 export_app = typer.Typer(help="Export figures (through disclosure control).")
@@ -407,6 +421,8 @@ def report(
         chosen = parse_formats(formats)
     except ValueError as error:
         raise _fail(str(error)) from None
+    if la_code and benchmarks is None:
+        raise _fail("--la-code needs --benchmarks (the folder of DfE's files to compare with)")
     if not settings.warehouse_path.exists():
         raise _fail(
             f"no marts have been built (no warehouse at {settings.warehouse_path}): "

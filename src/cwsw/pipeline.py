@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortSpec
-from cwsw.indicators import marts
+from cwsw.indicators import engines, marts
 from cwsw.linkage.probabilistic import Thresholds
 from cwsw.linkage.run import CHILD_PUPIL_LINK, LinkageRun, LinkOptions, run_linkage
 from cwsw.linkage.splink_engine import SparkOptions
@@ -44,6 +44,15 @@ def latest_reference_date(warehouse: Warehouse) -> dt.date:
     if year is None:
         raise NothingToBuild("no CIN census has been loaded: run `cwsw ingest` first")
     return dt.date(int(year), 3, 31)
+
+
+def build_engine_options(settings: Settings) -> engines.EngineOptions:
+    """How the settings reach PostgreSQL and Spark for a build on another engine."""
+    return engines.EngineOptions(
+        postgres_url=settings.build_postgres_url,
+        spark_master=settings.spark_master,
+        spark_shuffle_partitions=settings.spark_shuffle_partitions,
+    )
 
 
 def link(warehouse: Warehouse, settings: Settings | None = None) -> LinkResult:
@@ -95,12 +104,19 @@ def build(
     warehouse: Warehouse,
     reference_date: dt.date | None = None,
     cohorts: Sequence[CohortSpec] = DEFAULT_COHORTS,
+    engine: str = engines.DUCKDB,
+    engine_options: engines.EngineOptions | None = None,
 ) -> int:
     """(Re)build the marts: for ``reference_date``'s year, or every year loaded (trends by
-    year). Returns the number of mart rows written."""
+    year). Returns the number of mart rows written.
+
+    ``engine`` computes them (``cwsw.indicators.engines``: DuckDB, PostgreSQL or Spark, the
+    same Ibis expressions on each); the rows are stored in the warehouse either way.
+    """
     dates = [reference_date] if reference_date else reference_dates(warehouse)
     lineage = source_loads(warehouse)
-    frames = [marts.build_marts(warehouse.ibis, date, lineage, cohorts) for date in dates]
+    with engines.build_backend(warehouse, engine, engine_options) as con:
+        frames = [marts.build_marts(con, date, lineage, cohorts) for date in dates]
     columns = ", ".join(f"{name} {_duckdb_type(t)}" for name, t in marts.MART_COLUMNS.items())
     with warehouse.transaction():
         warehouse.execute(f"CREATE TABLE IF NOT EXISTS {marts.MART} ({columns})")

@@ -52,6 +52,11 @@ class Settings:
     # and the partitions of each shuffle (small for local mode, larger on a cluster).
     spark_master: str = "local[2]"
     spark_shuffle_partitions: int = 4
+    # Where `cwsw build` computes the marts: "duckdb" (the warehouse itself, default),
+    # "postgres" (the tables copied to a scratch schema on the server at
+    # build_postgres_url) or "spark" (spark_master); the rows are stored in the warehouse.
+    build_engine: str = "duckdb"
+    build_postgres_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -78,6 +83,8 @@ class Settings:
             link_engine=os.environ.get("CWSW_LINK_ENGINE", "").strip().lower() or "duckdb",
             spark_master=os.environ.get("CWSW_SPARK_MASTER", "local[2]"),
             spark_shuffle_partitions=_int("CWSW_SPARK_SHUFFLE_PARTITIONS", 4),
+            build_engine=os.environ.get("CWSW_BUILD_ENGINE", "").strip().lower() or "duckdb",
+            build_postgres_url=os.environ.get("CWSW_BUILD_POSTGRES_URL", ""),
         )
 
 
