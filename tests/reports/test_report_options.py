@@ -145,6 +145,14 @@ def test_an_unknown_period_or_format_is_refused(home: Path, tmp_path: Path) -> N
     assert "no marts for period '2019/20'" in result.output and "2023/24" in result.output
     result = runner.invoke(app, ["report", "--out", str(tmp_path), "--format", "docx"], env=env)
     assert result.exit_code == 1 and "unknown report format docx" in result.output
+    result = runner.invoke(app, ["report", "--out", str(tmp_path), "--la-code", "800"], env=env)
+    assert result.exit_code == 1 and "--la-code needs --benchmarks" in result.output
+    missing = tmp_path / "no-files"
+    missing.mkdir()
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path), "--benchmarks", str(missing)], env=env
+    )
+    assert result.exit_code == 1 and "no DfE benchmark files in" in result.output
 
 
 def test_no_marts_says_run_build_first(tmp_path: Path) -> None:
