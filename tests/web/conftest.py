@@ -232,3 +232,32 @@ def accounts(db: None) -> dict[str, Any]:
     set_caseload(users[Role.ADVISORY_TEACHER.value], ["C001"], added_by=None)
     users[NO_ROLE] = User.objects.create_user(NO_ROLE, password="correct horse battery staple")
     return users
+
+
+# --- the browser walks (test_web_walks.py): the tiny warehouse with its marts built ---------
+
+
+@pytest.fixture(scope="session")
+def insight_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The child pages' tiny warehouse (``child_data``) with the marts built from it.
+
+    Its schools hold three pupils, so every count in the marts is 0 to 3: every non-zero count
+    an aggregate role is shown must have been suppressed.
+    """
+    from cwsw import pipeline
+    from cwsw.warehouse.connection import Warehouse
+    from tests.web import child_data
+
+    path = child_data.build(tmp_path_factory.mktemp("insight") / "warehouse.duckdb")
+    with Warehouse.open(path) as warehouse:
+        assert pipeline.build(warehouse) > 0
+    return path
+
+
+@pytest.fixture
+def insight_site(child_site: Path, settings: Any, insight_warehouse: Path) -> Path:
+    """``child_site`` (linkage decisions under tmp_path), pointed at ``insight_warehouse``."""
+    from dataclasses import replace
+
+    settings.CWSW = replace(settings.CWSW, warehouse_path=insight_warehouse)
+    return insight_warehouse
