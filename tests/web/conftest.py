@@ -101,14 +101,18 @@ def summary() -> AbsenceSummary:
 @pytest.fixture
 def fixed_summary(monkeypatch: pytest.MonkeyPatch, summary: AbsenceSummary) -> AbsenceSummary:
     """Make the dashboard show ``summary`` whatever the warehouse holds."""
-    monkeypatch.setattr("cwsw.web.insight.services.current_absence_summary", lambda: summary)
+    monkeypatch.setattr(
+        "cwsw.web.insight.services.current_absence_summary", lambda *_args, **_kw: summary
+    )
     return summary
 
 
 @pytest.fixture
 def no_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the dashboard behave as if nothing has been built yet."""
-    monkeypatch.setattr("cwsw.web.insight.services.current_absence_summary", lambda: None)
+    monkeypatch.setattr(
+        "cwsw.web.insight.services.current_absence_summary", lambda *_args, **_kw: None
+    )
 
 
 @pytest.fixture(scope="session")

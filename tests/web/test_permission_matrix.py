@@ -63,6 +63,11 @@ MATRIX: dict[str, Case] = {
         expect={role: both(302) for role in (NO_ROLE, *SIGNED_IN)}, method="post"
     ),
     "insight:dashboard": Case(expect={role: both(200) for role in SIGNED_IN}),
+    # Aggregate pages (ADR 0010): every role, suppressed figures; a DSL's school rows are
+    # limited to their own school (tests/web/test_web_insight.py).
+    "insight:breakdowns": Case(expect={role: both(200) for role in SIGNED_IN}),
+    "insight:overlaps": Case(expect={role: both(200) for role in SIGNED_IN}),
+    "insight:schools": Case(expect={role: both(200) for role in SIGNED_IN}),
     "children:school": Case(expect={"school_dsl": both(200)}),
     "children:school_export": Case(expect={"school_dsl": both(200)}),
     "children:caseload": Case(expect={"advisory_teacher": both(200)}),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -108,27 +107,3 @@ def test_empty_state_when_nothing_is_built(vsh_client: Client, no_summary: None)
 
 def test_dashboard_is_not_cached(vsh_client: Client, no_summary: None) -> None:
     assert "no-store" in vsh_client.get("/")["Cache-Control"]
-
-
-def test_the_view_reads_the_indicators_service(
-    vsh_client: Client, monkeypatch: pytest.MonkeyPatch, summary: AbsenceSummary, settings: object
-) -> None:
-    """Without the patch, the dashboard asks cwsw.indicators.service for the warehouse's figures."""
-    import sys
-    import types
-
-    seen: list[Path] = []
-
-    def absence_summary(warehouse_path: Path) -> AbsenceSummary:
-        seen.append(warehouse_path)
-        return summary
-
-    fake = types.ModuleType("cwsw.indicators.service")
-    fake.absence_summary = absence_summary  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cwsw.indicators.service", fake)
-    import cwsw.indicators
-
-    monkeypatch.setattr(cwsw.indicators, "service", fake, raising=False)
-    html = vsh_client.get("/").content.decode()
-    assert seen == [settings.CWSW.warehouse_path]  # type: ignore[attr-defined]
-    assert cell(html, "cell-CINO-persistent_absence") == "46.0"

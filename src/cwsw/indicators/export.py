@@ -48,9 +48,13 @@ CSV_NAME = "marts.csv"
 PARQUET_NAME = "marts.parquet"
 
 
-def disclosed_export(mart: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
-    """The mart through :func:`~cwsw.indicators.marts.disclosed_mart`, in export columns."""
-    shown = disclosed_mart(mart, threshold=threshold)
+def disclosed_export(
+    mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
+) -> pd.DataFrame:
+    """The mart through :func:`~cwsw.indicators.marts.disclosed_mart`, in export columns.
+
+    ``unrestricted`` only for a role that may see unsuppressed figures (ADR 0010)."""
+    shown = disclosed_mart(mart, threshold=threshold, unrestricted=unrestricted)
     shown["measure_title"] = [BY_NAME[m].title for m in shown.measure]
     shown["unit"] = [BY_NAME[m].unit for m in shown.measure]
     shown["suppressed"] = shown["suppressed"].astype(bool)

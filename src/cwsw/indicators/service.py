@@ -52,7 +52,16 @@ def summarise_absence_mart(
     shown = disclosed_mart(
         mart[mart["academic_year"] == year], threshold=threshold, unrestricted=unrestricted
     )
+    return summarise_disclosed(shown, str(year))
+
+
+def summarise_disclosed(shown: pd.DataFrame, year: str) -> AbsenceSummary | None:
+    """The summary of one academic year from rows already through disclosure control
+    (:func:`~cwsw.indicators.marts.disclosed_mart`, or the export's columns)."""
+    shown = shown[shown["academic_year"] == year]
     rows = shown[(shown["period_type"] == YEAR) & (shown["breakdown"] == "total")]
+    if rows.empty:
+        return None
     disclosed: dict[tuple[str, str], Disclosed] = {}
     for row in rows.to_dict("records"):
         symbol = row["symbol"]

@@ -23,7 +23,10 @@ class NavItem:
 
 # (URL name, label, roles it is shown to): only pages the role may open.
 MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("insight:dashboard", "Absence", ALL_ROLES),
+    ("insight:dashboard", "Dashboard", ALL_ROLES),
+    ("insight:breakdowns", "Breakdowns", ALL_ROLES),
+    ("insight:overlaps", "FSM and SEN", ALL_ROLES),
+    ("insight:schools", "Schools", ALL_ROLES),
     ("children:school", "Your pupils", frozenset({Role.SCHOOL_DSL.value})),
     ("children:caseload", "Caseload", frozenset({Role.ADVISORY_TEACHER.value})),
     ("data:loads", "Loads", frozenset({Role.ANALYST.value})),

@@ -1,19 +1,41 @@
-"""The dashboard's figures: read through :mod:`cwsw.indicators`, shaped for the template.
+"""The insight pages' figures: the disclosed marts of :mod:`cwsw.indicators.insight`, chosen
+for the signed-in role and shaped for the templates.
 
-No figure is computed here: the indicators package has already applied disclosure control.
+No figure is computed here: :mod:`cwsw.indicators.insight` has already applied disclosure
+control (through the one suppression function) and caches the result per warehouse build.
+Who sees what (ADR 0010):
+
+- **unsuppressed figures**: the analyst only, whose child-level scope is every child of the
+  LA (pseudonymised), so an unsuppressed count tells them nothing they cannot already see.
+  The advisory teacher and the DSL are child-level roles too, but only for their caseload or
+  school: an LA-wide count of 3 is about children outside their scope, so they see
+  suppressed figures, as the VSH, advisers and the administrator do;
+- **schools**: a DSL sees their own school's row (and its values in the school breakdown)
+  only; every other role sees every school.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 
+from cwsw.indicators import insight
+from cwsw.indicators.insight import DisclosedMarts, Table
+from cwsw.indicators.measures import BY_NAME, Measure
 from cwsw.indicators.summary import AbsenceSummary, GroupFigures
+from cwsw.web.accounts.models import Role, User
+from cwsw.web.accounts.services import role_of
 
 log = logging.getLogger(__name__)
+
+# The roles shown unsuppressed figures on the insight pages (see the module docstring).
+UNRESTRICTED_ROLES = frozenset({Role.ANALYST.value})
 
 # (GroupFigures field, column heading). The field names are part of the cells' data-testid.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -23,18 +45,106 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("severe_absence", "Severe absence (%)"),
     ("persistent_absence_ratio", "Persistently absent: times as likely as all pupils"),
 )
+DEFAULT_MEASURE = "persistent_absence"
+DEFAULT_BREAKDOWN = "sen"
 
 
-def current_absence_summary() -> AbsenceSummary | None:
-    """The headline absence figures from the warehouse, or None if nothing has been built."""
-    try:
-        from cwsw.indicators import service
-    except ModuleNotFoundError as exc:  # the indicators service is not installed yet
-        if exc.name != "cwsw.indicators.service":
-            raise
-        log.warning("cwsw.indicators.service is not available; showing no figures")
+class UnknownChoice(ValueError):
+    """A selector's value (year, measure, breakdown) that the marts do not hold."""
+
+
+def unrestricted(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return role_of(user) in UNRESTRICTED_ROLES
+
+
+def disclosed_marts(user: AbstractBaseUser | AnonymousUser) -> DisclosedMarts | None:
+    """The warehouse's disclosed marts as this user may see them (cached per build)."""
+    return insight.CACHE.get(
+        settings.CWSW.warehouse_path,
+        threshold=settings.CWSW.suppression_threshold,
+        unrestricted=unrestricted(user),
+    )
+
+
+def own_schools(user: AbstractBaseUser | AnonymousUser) -> tuple[str, ...] | None:
+    """The schools a user's school rows are limited to: a DSL's own; None for everyone."""
+    if role_of(user) == Role.SCHOOL_DSL.value and isinstance(user, User):
+        return (user.school_laestab,)
+    return None
+
+
+def choose_year(marts: DisclosedMarts, asked: str | None) -> str:
+    years = marts.academic_years
+    if not asked:
+        return years[-1]
+    if asked not in years:
+        raise UnknownChoice("year")
+    return asked
+
+
+def choose_measure(marts: DisclosedMarts, asked: str | None) -> Measure:
+    names = {m.name for m in marts.measures()}
+    name = asked or (DEFAULT_MEASURE if DEFAULT_MEASURE in names else min(names))
+    if name not in names:
+        raise UnknownChoice("measure")
+    return BY_NAME[name]
+
+
+def choose_breakdown(marts: DisclosedMarts, asked: str | None) -> str:
+    name = asked or DEFAULT_BREAKDOWN
+    if name == "total" or name not in marts.breakdowns:
+        raise UnknownChoice("breakdown")
+    return name
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    selected: bool
+
+
+def year_options(marts: DisclosedMarts, chosen: str) -> list[Option]:
+    return [Option(y, y, y == chosen) for y in reversed(marts.academic_years)]
+
+
+def measure_options(marts: DisclosedMarts, chosen: Measure) -> list[Option]:
+    return [Option(m.name, m.title, m.name == chosen.name) for m in marts.measures()]
+
+
+def breakdown_options(marts: DisclosedMarts, chosen: str) -> list[Option]:
+    return [
+        Option(name, label, name == chosen)
+        for name, label in insight.BREAKDOWN_LABELS.items()
+        if name in marts.breakdowns and name != "total"
+    ]
+
+
+# -- the dashboard ------------------------------------------------------------------------------
+
+
+def current_absence_summary(
+    marts: DisclosedMarts | None = None, year: str | None = None
+) -> AbsenceSummary | None:
+    """The headline absence figures of ``year`` (default the newest), or None if nothing has
+    been built."""
+    from cwsw.indicators import service
+
+    if marts is None or marts.empty:
         return None
-    return service.absence_summary(settings.CWSW.warehouse_path)
+    chosen = year or marts.academic_years[-1]
+    key = ("absence_summary", chosen)
+    if key not in marts.memo:
+        marts.memo[key] = service.summarise_disclosed(marts.frame, chosen)
+    summary: AbsenceSummary | None = marts.memo[key]
+    return summary
+
+
+def headline_tables(marts: DisclosedMarts, year: str) -> list[Table]:
+    cohorts = set(marts.cohorts())
+    return [
+        insight.headline_table(marts, year, c) for c in insight.HEADLINE_COHORTS if c in cohorts
+    ]
 
 
 def cell_testid(group: str, field: str) -> str:
@@ -84,3 +194,25 @@ def suppression_note() -> str:
         f"c: fewer than {settings.CWSW.suppression_threshold + 1} pupils, "
         "suppressed to protect privacy"
     )
+
+
+# -- breakdowns, overlaps, schools --------------------------------------------------------------
+
+
+def breakdown_table(
+    marts: DisclosedMarts,
+    year: str,
+    measure: Measure,
+    breakdown: str,
+    schools: Sequence[str] | None,
+) -> Table:
+    values = None
+    if breakdown == "school" and schools is not None:
+        values = [s for s in marts.breakdown_values(year, "school", measure.name) if s in schools]
+    return insight.breakdown_table(marts, year, measure, breakdown, values=values)
+
+
+def school_table(marts: DisclosedMarts, year: str, schools: Sequence[str] | None) -> Table:
+    if schools is not None:
+        schools = [s for s in marts.breakdown_values(year, "school") if s in schools]
+    return insight.school_table(marts, year, schools=schools)
