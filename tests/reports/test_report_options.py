@@ -108,6 +108,19 @@ def test_trends_by_year_and_by_term(two_years: pd.DataFrame) -> None:
         disclosed_export(two_years, threshold=THRESHOLD), threshold=5, period="2023/24"
     )
     assert "persistent_absence-by-year" not in {t.key for _, t in earlier.tables}
+    # A spring-term report: its attendance is the spring term's, its term trend stops there.
+    spring = vsh.build_report(
+        disclosed_export(two_years, threshold=THRESHOLD), threshold=5, period="2024/25 spring term"
+    )
+    spring_tables = {t.key: t for _, t in spring.tables}
+    assert [r.label for r in spring_tables["overall_absence-by-term"].rows] == [
+        "2024/25 autumn term",
+        "2024/25 spring term",
+    ]
+    attendance = _cells(spring_tables["attendance"])
+    assert {f.source.period for f in attendance.values()} == {"2024/25 spring term"}
+    for figure in attendance.values():
+        assert figure.text == expected.text(_source(figure))
 
 
 def test_a_termly_report_from_the_cli(home: Path, two_years: pd.DataFrame, tmp_path: Path) -> None:
@@ -125,6 +138,8 @@ def test_a_termly_report_from_the_cli(home: Path, two_years: pd.DataFrame, tmp_p
     assert caption == "Absence by cohort, 2024/25 autumn term"
     cell = page.xpath('//td[@data-testid="cell-All pupils-overall_absence"]')[0]
     assert cell.get("data-period") == "2024/25 autumn term"
+    # Its term trend stops at its own term: the autumn term alone makes no trend.
+    assert not page.xpath('//table[@id="table-overall_absence-by-term"]')
     expected = Expected(two_years)
     assert cell.text_content() == expected.text(
         {

@@ -27,7 +27,7 @@ from cwsw.cohort.definitions import ALL_PUPILS, CIN_IN_YEAR, DEFAULT_COHORTS, NE
 from cwsw.cohort.groups import CINO, CLA_12_MONTHS, CPPO
 from cwsw.indicators import benchmarks
 from cwsw.indicators.export import disclosed_export
-from cwsw.indicators.marts import EVER_CIN_6_YEARS, MART, TERM, YEAR
+from cwsw.indicators.marts import EVER_CIN_6_YEARS, MART, TERM
 from cwsw.indicators.measures import BY_NAME
 from cwsw.indicators.rounding import format_rounded, round_half_up
 from cwsw.indicators.suppression import Symbol
@@ -430,7 +430,9 @@ def _unit_title(measure: str) -> str:
     }[spec.unit]
 
 
-def _present(figures: Figures, period: str, measures: Iterable[tuple[str, str, str]]) -> list:
+def _present(
+    figures: Figures, period: str, measures: Iterable[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
     return [c for c in measures if figures.has(c[1], period)]
 
 
@@ -475,10 +477,12 @@ def build_report(
     attendance_period = term_period or year
     cohorts = report_cohorts(set(disclosed.cohort))
     terms = _terms_of(disclosed, year)
+    if term_period is not None:  # a termly report: the terms up to its own
+        terms = terms[: terms.index(term_period) + 1]
     earlier_years = [y for y in years if y <= year]
     sections = [
         _cohort_section(figures, year, cohorts),
-        _attendance_section(figures, year, attendance_period, cohorts, terms),
+        _attendance_section(figures, year, attendance_period, cohorts),
         _exclusions_section(figures, year, cohorts),
         _sen_fsm_section(figures, year, cohorts),
         _attainment_section(figures, year, cohorts),
@@ -566,9 +570,7 @@ def _cohort_section(figures: Figures, year: str, cohorts: list[str]) -> Section:
     )
 
 
-def _attendance_section(
-    figures: Figures, year: str, period: str, cohorts: list[str], terms: list[str]
-) -> Section:
+def _attendance_section(figures: Figures, year: str, period: str, cohorts: list[str]) -> Section:
     columns = [
         ("Pupil enrolments", "enrolments", VALUE),
         ("Overall absence (%)", "overall_absence", VALUE),
@@ -997,4 +999,4 @@ def read_report(
     )
 
 
-__all__ = ["YEAR", "NoMarts", "VshReport", "build_report", "read_report"]
+__all__ = ["NoMarts", "VshReport", "build_report", "read_report"]
