@@ -381,3 +381,27 @@ cdef class Walker:
         for each in mine:
             PyDict_SetItem(each, "la_child_id", la_child_id)
         raw["cin_child"].append(row)
+
+
+cdef extern from "Python.h":
+    PyObject* PyDict_GetItemWithError(object d, object key) except? NULL
+    object PyList_New(Py_ssize_t size)
+    void PyList_SET_ITEM(object items, Py_ssize_t index, object value)
+
+
+def columns(list rows, tuple keys):
+    """``[[row.get(key) for row in rows] for key in keys]``, the raw rows of a batch as
+    columns, in C (the Python comprehensions cost about as much as the walk)."""
+    cdef Py_ssize_t n = len(rows), i
+    cdef PyObject* found
+    cdef object key, column, value
+    out = []
+    for key in keys:
+        column = PyList_New(n)
+        for i in range(n):
+            found = PyDict_GetItemWithError(<dict>rows[i], key)
+            value = None if found is NULL else <object>found
+            Py_INCREF(value)  # PyList_SET_ITEM steals a reference
+            PyList_SET_ITEM(column, i, value)
+        out.append(column)
+    return out

@@ -475,7 +475,7 @@ def work(path: str, part: _Part, out: BinaryIO) -> None:
 
     def sink(batch: ReadResult) -> None:
         tables = {
-            table: {name: pa.array(values) for name, values in columns.items()}
+            table: {name: _arrow(values) for name, values in columns.items()}
             for table, batches in batch.columns.items()
             for columns in batches
         }
@@ -492,6 +492,10 @@ def work(path: str, part: _Part, out: BinaryIO) -> None:
         send(("error", error.message))
         return
     send(("done", summary))
+
+
+def _arrow(values: Any) -> pa.Array:
+    return values if isinstance(values, pa.Array) else pa.array(values)
 
 
 def _die_with_parent() -> None:
@@ -632,6 +636,8 @@ class _Reader:
         # table → raw rows (leaf name → trimmed text, plus keys and ``_at``, its location)
         self.raw: dict[str, list[Row]] = {name: [] for name in TABLES}
         self.buffered_children = 0
+        # Raw rows to columns: in C where the walk is compiled (the same lists either way).
+        self.extract = _compiled_columns() or _columns_of
         self.converters: dict[str, Callable[[str], object]] = {
             "date": parse_date,
             "flag": parse_flag,
@@ -793,37 +799,42 @@ class _Reader:
         self.result.add_findings_table(_in_document_order(self.values.finding_table()))
 
     def _columns(self, table: str, rows: list[Row]) -> Columns:
-        n = len(rows)
-        columns: Columns = {
-            "collection_year": [self.year] * n,
-            "la_child_id": [r["la_child_id"] for r in rows],
-        }
         at_key = "_ids_at" if table == "cin_child" else "_at"
-        locations = [r[at_key] for r in rows]
+        keys = ["la_child_id", at_key]
         if table not in ("cin_child", "cin_disability"):
-            columns["episode_seq"] = [r["episode_seq"] for r in rows]
-        for seq in ("assessment_seq", "plan_seq"):
-            if seq in rows[0]:
-                columns[seq] = [r.get(seq) for r in rows]
-        for column, leaf, kind in SPECS.get(table, ()):
-            columns[column] = self._convert([r.get(leaf) for r in rows], locations, leaf, kind)
-        for tag, (_, item_table, column, kind, _) in ITEMS.items():
-            if item_table == table:
-                raws = [r.get(tag) for r in rows]
-                columns[column] = self._convert(raws, locations, tag, kind)
-                if table == "cin_disability":
-                    columns["disability_raw"] = raws
+            keys.append("episode_seq")
+        keys.extend(seq for seq in ("assessment_seq", "plan_seq") if seq in rows[0])
+        specs = SPECS.get(table, ())
+        items = [(tag, item) for tag, item in ITEMS.items() if item[1] == table]
+        keys.extend(leaf for _, leaf, _ in specs)
+        keys.extend(tag for tag, _ in items)
         if table == "cin_child":
-            columns["sex"] = self._sex(rows, locations)
-            columns["record"] = [r["_at"] for r in rows]
+            keys.extend(("_at", "Sex", "GenderCurrent"))
+        raw = dict(zip(keys, self.extract(rows, tuple(keys)), strict=True))
+        locations = raw[at_key]
+        columns: Columns = {"collection_year": [self.year] * len(rows)}
+        columns["la_child_id"] = raw["la_child_id"]
+        for seq in ("episode_seq", "assessment_seq", "plan_seq"):
+            if seq in raw:
+                columns[seq] = raw[seq]
+        for column, leaf, kind in specs:
+            columns[column] = self._convert(raw[leaf], locations, leaf, kind)
+        for tag, (_, _, column, kind, _) in items:
+            columns[column] = self._convert(raw[tag], locations, tag, kind)
+            if table == "cin_disability":
+                columns["disability_raw"] = raw[tag]
+        if table == "cin_child":
+            columns["sex"] = self._sex(raw["Sex"], raw["GenderCurrent"], locations)
+            columns["record"] = raw["_at"]
         elif table == "cin_episode":
-            columns["closure_reason"] = self._rc9(columns["closure_reason"], rows, locations)
+            columns["closure_reason"] = self._rc9(
+                columns["closure_reason"], raw["ReasonForClosure"], locations
+            )
             columns["record"] = locations
         return columns
 
-    def _convert(
-        self, raws: list[str | None], locations: list[str], field: str, kind: Kind
-    ) -> list[object]:
+    def _convert(self, raws: list[str | None], locations: list[str], field: str, kind: Kind) -> Any:
+        """A list, or an Arrow array where values had to be converted."""
         values = self.values
         if isinstance(kind, frozenset):
             return values.column(raws, locations, field, partial(_code, kind), "invalid_code")
@@ -836,25 +847,30 @@ class _Reader:
             raws, locations, field, self.converters[kind], rule.get(kind, f"invalid_{kind}")
         )
 
-    def _sex(self, rows: list[Row], locations: list[str]) -> list[object]:
+    def _sex(
+        self, sex: list[str | None], gender: list[str | None], locations: list[str]
+    ) -> list[object]:
         """Sex from ``Sex`` (2024/25 on) or ``GenderCurrent``, either code set in either."""
         out: list[object] = []
-        for row, location in zip(rows, locations, strict=True):
-            field = "Sex" if row.get("Sex") is not None else "GenderCurrent"
-            out.append(self.values.mapped(row.get(field), SEX_CODES, location, field))
+        mapped = self.values.mapped
+        for new, old, location in zip(sex, gender, locations, strict=True):
+            if new is not None:
+                out.append(mapped(new, SEX_CODES, location, "Sex"))
+            else:
+                out.append(mapped(old, SEX_CODES, location, "GenderCurrent"))
         return out
 
-    def _rc9(self, reasons: list[object], rows: list[Row], locations: list[str]) -> list[object]:
+    def _rc9(self, reasons: Any, raws: list[str | None], locations: list[str]) -> Any:
         """RC9 was added in 2023 (DOMAIN.md §3): before then it is reported and nulled."""
-        if self.year is None or self.year >= RC9_FROM or "RC9" not in reasons:
+        if self.year is None or self.year >= RC9_FROM:
             return reasons
-        out = list(reasons)
-        for i, reason in enumerate(reasons):
+        out = reasons.to_pylist() if isinstance(reasons, pa.Array) else list(reasons)
+        if "RC9" not in out:
+            return reasons
+        for i, reason in enumerate(out):
             if reason == "RC9":
-                raw = rows[i].get("ReasonForClosure")
-                self.values.add(
-                    locations[i], "ReasonForClosure", raw, f"code_not_valid_before_{RC9_FROM}"
-                )
+                rule = f"code_not_valid_before_{RC9_FROM}"
+                self.values.add(locations[i], "ReasonForClosure", raws[i], rule)
                 out[i] = None
         return out
 
@@ -879,6 +895,20 @@ def _compiled_walker() -> Any:
         return None
     spec = (CHILD_LEAVES, EPISODE_LEAVES, MODULES, ITEMS, ITEM_KEYS, SHARED_LEAF, EPISODE_GROUP)
     return _cin_walk.Walker(*spec, child_id)
+
+
+def _compiled_columns() -> Callable[[list[Row], tuple[str, ...]], list[list[Any]]] | None:
+    """``_cin_walk.columns`` where the compiled walk is in use, else None."""
+    if _compiled_walker() is None:
+        return None
+    from cwsw.formats import _cin_walk
+
+    return _cin_walk.columns
+
+
+def _columns_of(rows: list[Row], keys: tuple[str, ...]) -> list[list[Any]]:
+    """Raw rows as columns (``_cin_walk.columns`` in Python)."""
+    return [[row.get(key) for row in rows] for key in keys]
 
 
 def _line(element: etree._Element) -> int:

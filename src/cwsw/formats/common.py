@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cwsw.formats.errors import (
     FINDING_SCHEMA,
@@ -186,19 +187,19 @@ class Collector:
         field: str,
         convert: Callable[[str], Any],
         rule: str,
-    ) -> list[Any]:
-        """A column's raw values converted, each distinct value once (national files repeat
-        a few thousand dates and codes millions of times); a value that ``convert`` turns
-        into None is nulled and reported with its location under ``rule``.
+    ) -> pa.Array:
+        """A column's raw values converted, as Arrow, each distinct value once (national
+        files repeat a few thousand dates and codes millions of times); a value that
+        ``convert`` turns into None is nulled and reported with its location under ``rule``.
         """
-        mapping = {raw: convert(raw) for raw in set(raws) if raw is not None}
-        out = [None if raw is None else mapping[raw] for raw in raws]
-        if None in mapping.values():
-            bad = [
-                i
-                for i, (raw, value) in enumerate(zip(raws, out, strict=True))
-                if value is None and raw is not None
-            ]
+        encoded = pa.array(raws, pa.string()).dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        converted = [convert(raw) for raw in distinct]
+        out = pa.array(converted).take(encoded.indices)  # a null raw stays null
+        failed = [n for n, value in enumerate(converted) if value is None]
+        if failed:
+            mask = pc.is_in(encoded.indices, value_set=pa.array(failed, encoded.indices.type))
+            bad = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
             if self._blocks is not None:
                 self._blocks.append(
                     ("value", rule, field, [locations[i] for i in bad], [raws[i] for i in bad])
