@@ -665,15 +665,44 @@ def identities(warehouse: Warehouse, la_child_ids: Sequence[str]) -> dict[str, I
     return {child: found.get(child, Identity()) for child in ids}
 
 
+def _grouped(warehouse: Warehouse, sql: str) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    """The rows of ``sql`` by its first column, in the query's order; read once per build.
+
+    The profile's reads (a child's episodes, a pupil's exclusions, results) are a few rows
+    per child: one query per table per process, not one per page.
+    """
+
+    def read() -> dict[str, tuple[tuple[Any, ...], ...]]:
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for key, *row in warehouse.execute(sql):
+            found.setdefault(str(key), []).append(tuple(row))
+        return {k: tuple(rows) for k, rows in found.items()}
+
+    return fact(warehouse, sql, read)
+
+
+LINKED_UPNS = f"SELECT upn FROM {LINK_TABLE}"
+LINKED_ENROLMENTS = f"SELECT enrolment_id FROM pupil_enrolment WHERE upn IN ({LINKED_UPNS})"
+
+
+def _of_enrolments(
+    warehouse: Warehouse, sql: str, enrolments: Iterable[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The rows of a :func:`_grouped` query by enrolment ID, for these enrolments."""
+    found = _grouped(warehouse, sql)
+    ids = dict.fromkeys(str(e[2]) for e in enrolments)  # an ID may recur across terms
+    return [row for enrolment in ids for row in found.get(enrolment, ())]
+
+
 def _latest_per_start(
     warehouse: Warehouse, table: str, la_child_id: str, columns: str
 ) -> list[tuple[Any, ...]]:
     """One row per episode (by start), from the latest return holding it (returns repeat)."""
-    rows = warehouse.execute(
-        f"SELECT {columns}, collection_year FROM {table} WHERE la_child_id = ? "
-        "ORDER BY collection_year",
-        [la_child_id],
-    )
+    rows = _grouped(
+        warehouse,
+        f"SELECT la_child_id, {columns}, collection_year FROM {table} "
+        "ORDER BY la_child_id, collection_year",
+    ).get(la_child_id, ())
     latest: dict[Any, tuple[Any, ...]] = {}
     for row in rows:
         latest[row[0]] = row[:-1]
@@ -784,20 +813,23 @@ def education_record(warehouse: Warehouse, upn: str) -> dict[str, tuple[Any, ...
     order = {term_label(str(e[0])): term_sort_key(str(e[0])) for e in enrolments}
     attendance.sort(key=lambda a: (order[a.term], a.school), reverse=True)
     sen = sorted(set(sen), key=lambda s: order[s.kind], reverse=True)
-    if "pupil_sen_need" in present and enrolments:
+    if "pupil_sen_need" in present and LINK_TABLE in present and enrolments:
         needs = _by_enrolment(warehouse, "pupil_sen_need", "sen_type", enrolments)
         sen = [
             Event(s.kind, None, None, ", ".join([s.detail, *needs.get(s.kind, [])])) for s in sen
         ]
     exclusions: list[Event] = []
-    if "pupil_exclusion" in present and enrolments:
-        ids = [str(e[2]) for e in enrolments]
+    if "pupil_exclusion" in present and LINK_TABLE in present and enrolments:
         seen: set[tuple[Any, ...]] = set()
-        for start, category, sessions, laestab in warehouse.execute(
-            "SELECT start_date, category, sessions, laestab FROM pupil_exclusion "
-            f"WHERE enrolment_id IN ({_placeholders(ids)}) ORDER BY start_date DESC",
-            ids,
-        ):
+        rows = _of_enrolments(
+            warehouse,
+            "SELECT enrolment_id, start_date, category, sessions, laestab FROM pupil_exclusion "
+            f"WHERE enrolment_id IN ({LINKED_ENROLMENTS})",
+            enrolments,
+        )
+        # Newest first, undated last (SQL's ORDER BY start_date DESC).
+        rows.sort(key=lambda r: (r[0] is not None, r[0] or dt.date.min), reverse=True)
+        for start, category, sessions, laestab in rows:
             if (start, category, laestab) in seen:  # each census repeats the year's exclusions
                 continue
             seen.add((start, category, laestab))
@@ -806,30 +838,35 @@ def education_record(warehouse: Warehouse, upn: str) -> dict[str, tuple[Any, ...
                 Event(kind, start, None, f"{sessions or 0} sessions, {name(laestab)}")
             )
     fsm: list[Event] = []
-    if "pupil_fsm" in present and enrolments:
-        ids = [str(e[2]) for e in enrolments]
+    if "pupil_fsm" in present and LINK_TABLE in present and enrolments:
         periods: dict[Any, Any] = {}
-        for start, end in warehouse.execute(
-            "SELECT start_date, end_date FROM pupil_fsm "
-            f"WHERE enrolment_id IN ({_placeholders(ids)}) ORDER BY start_date",
-            ids,
-        ):
+        rows = _of_enrolments(
+            warehouse,
+            "SELECT enrolment_id, start_date, end_date FROM pupil_fsm "
+            f"WHERE enrolment_id IN ({LINKED_ENROLMENTS})",
+            enrolments,
+        )
+        rows.sort(key=lambda r: (r[0] is None, r[0] or dt.date.min))  # undated last
+        for start, end in rows:
             periods[start] = end if end is not None else periods.get(start)
         fsm = [Event("Free school meals", s, e, "") for s, e in sorted(periods.items())]
     attainment: list[Event] = []
-    if "ks2_result" in present:
-        for year, rwm in warehouse.execute(
-            "SELECT year, ks2_rwm_exp FROM ks2_result WHERE upn = ? ORDER BY year", [upn]
-        ):
+    if "ks2_result" in present and LINK_TABLE in present:
+        for year, rwm in _grouped(
+            warehouse,
+            "SELECT upn, year, ks2_rwm_exp FROM ks2_result "
+            f"WHERE upn IN ({LINKED_UPNS}) ORDER BY upn, year",
+        ).get(upn, ()):
             met = "met" if rwm else "did not meet"
             attainment.append(
                 Event(f"Key stage 2, {year}", None, None, f"{met} the expected standard in RWM")
             )
-    if "ks4_result" in present:
-        for year, att8, p8, basics in warehouse.execute(
-            "SELECT year, att8, p8score, l2basics_94 FROM ks4_result WHERE upn = ? ORDER BY year",
-            [upn],
-        ):
+    if "ks4_result" in present and LINK_TABLE in present:
+        for year, att8, p8, basics in _grouped(
+            warehouse,
+            "SELECT upn, year, att8, p8score, l2basics_94 FROM ks4_result "
+            f"WHERE upn IN ({LINKED_UPNS}) ORDER BY upn, year",
+        ).get(upn, ()):
             detail = f"Attainment 8 {att8 if att8 is not None else 'x'}"
             detail += f"; Progress 8 {p8 if p8 is not None else 'x'}"
             detail += "; grade 4+ in English and maths" if basics else ""
@@ -849,14 +886,17 @@ def _by_enrolment(
     warehouse: Warehouse, table: str, column: str, enrolments: Iterable[tuple[Any, ...]]
 ) -> dict[str, list[str]]:
     rows = list(enrolments)
-    ids = [str(e[2]) for e in rows]
     label = {(str(e[0]), str(e[1]), str(e[2])): term_label(str(e[0])) for e in rows}
     found: dict[str, list[str]] = {}
-    for term, laestab, enrolment, value in warehouse.execute(
-        f"SELECT census_term, laestab, enrolment_id, {column} FROM {table} "
-        f"WHERE enrolment_id IN ({_placeholders(ids)}) ORDER BY 1, 2, 3, sen_type_rank",
-        ids,
-    ):
+    values = _of_enrolments(
+        warehouse,
+        f"SELECT enrolment_id, census_term, laestab, enrolment_id, {column}, sen_type_rank "
+        f"FROM {table} WHERE enrolment_id IN ({LINKED_ENROLMENTS})",
+        rows,
+    )
+    # Term, school, enrolment, then the need's rank (unranked last), as ORDER BY 1, 2, 3, rank.
+    values.sort(key=lambda r: (str(r[0]), str(r[1]), str(r[2]), r[4] is None, r[4] or 0))
+    for term, laestab, enrolment, value, _ in values:
         term_name = label.get((str(term), str(laestab), str(enrolment)))
         if term_name is not None and value:
             found.setdefault(term_name, []).append(str(value))
