@@ -5,8 +5,9 @@
 Reads the warehouse and app database of ``CWSW_HOME`` (e.g. ``cwsw demo --no-serve``'s
 folder); signs in as the demo accounts (``force_login``, no password needed). The first
 request of each page is timed on its own (a cold cache: the disclosed mart is computed), then
-the median and 95th percentile of the next ``--repeat``. Prints the machine's load average,
-since the machine may be shared.
+the median and 95th percentile of the next ``--repeat``; ``--uncached`` empties the cache
+before each (the cost of disclosing the mart on every request, as before the cache). Prints
+the machine's load average, since the machine may be shared.
 """
 
 from __future__ import annotations
@@ -27,12 +28,19 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", default=list(DEFAULT_PATHS))
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--roles", default=",".join(DEFAULT_ROLES))
+    parser.add_argument(
+        "--uncached",
+        action="store_true",
+        help="empty the disclosed-marts cache before every request (each one re-suppresses, "
+        "as the dashboard did before the cache)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cwsw.web.settings")
     django.setup()
     from django.test import Client
     from django.test.utils import setup_test_environment
 
+    from cwsw.indicators.insight import CACHE
     from cwsw.web.accounts.models import User
 
     setup_test_environment()
@@ -46,6 +54,8 @@ def main() -> None:
             first = time.perf_counter() - start
             times = []
             for _ in range(args.repeat):
+                if args.uncached:
+                    CACHE.clear()
                 start = time.perf_counter()
                 client.get(path)
                 times.append(time.perf_counter() - start)
