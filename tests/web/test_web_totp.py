@@ -248,3 +248,28 @@ def test_script_in_the_code_field_is_rendered_escaped(
         assert SCRIPT not in html and "<script>alert" not in html
         assert "&lt;script&gt;" in html  # what was typed is shown back, escaped
         assert 'data-testid="error-summary"' in html
+
+
+def test_an_administrator_with_an_app_gives_a_code_too(
+    client: Client, accounts: dict[str, Any]
+) -> None:
+    enrolled(accounts["admin"])
+    sign_in(client, "admin")
+    assert client.get("/accounts/users/")["Location"] == f"{VERIFY}?next=/accounts/users/"
+    client.post(VERIFY, {"code": totp(key_bytes(), time.time())})
+    assert client.get("/accounts/users/").status_code == 200
+
+
+def test_the_code_comes_before_changing_a_one_time_password(
+    client: Client, accounts: dict[str, Any]
+) -> None:
+    teacher = accounts["advisory_teacher"]
+    teacher.must_change_password = True
+    teacher.save()
+    enrolled(teacher)
+    sign_in(client, "advisory_teacher")
+    # The password page itself is held back until the code: a password alone cannot change it.
+    assert client.get("/accounts/password/")["Location"].startswith(VERIFY)
+    client.post(VERIFY, {"code": totp(key_bytes(), time.time())})
+    assert client.get("/caseload/")["Location"] == "/accounts/password/?next=/caseload/"
+    assert client.get("/accounts/password/").status_code == 200
