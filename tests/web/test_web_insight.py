@@ -576,3 +576,35 @@ def test_the_dashboards_absence_table_is_the_reports_summary(
             testid = cell_testid(figures.group, field)
             found = re.search(rf'data-testid="{re.escape(testid)}">([^<]*)<', html)
             assert found is not None and found.group(1) == getattr(figures, field), testid
+
+
+def test_while_a_load_writes_the_last_figures_are_served_else_503(
+    client: Client,
+    settings: Any,
+    tmp_path: Path,
+    accounts: dict[str, Any],
+    mart: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    site = point_at(settings, tmp_path / "warehouse.duckdb")
+    write_warehouse(site, mart)
+    signed_in(client, accounts, "vsh")
+    first = client.get("/schools/").content.decode()
+
+    def busy(*_args: Any, **_kwargs: Any) -> Any:
+        raise insight.WarehouseBusy("The data is being updated: try again in a few minutes")
+
+    monkeypatch.setattr(insight.CACHE, "_reader", busy)
+    stat = site.stat()
+    os.utime(site, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a load began
+    again = client.get("/schools/")
+    assert again.status_code == 200
+    assert [c.text for c in figure_cells(again.content.decode())] == [
+        c.text for c in figure_cells(first)
+    ]
+    insight.CACHE.clear()
+    refused = client.get("/schools/")
+    assert refused.status_code == 503
+    assert b"being updated" in refused.content
