@@ -4,6 +4,10 @@ Read-only (the warehouse is opened ``read_only``), plain functions over a :class
 usable without a request. Children are found by LA child ID through ``child_pupil_link``
 (linkage, issue 4) and named in URLs and the audit log by their pseudonymous key only.
 
+Fast enough for many users (ADR 0013): each process keeps the warehouse open while pages are
+asked for (:func:`open_warehouse`), and what the pages read about linked and social care
+children is read once per built warehouse (:func:`fact`), not scanned for on every page.
+
 Social care status here is a child's position in the latest return that holds them: an open
 CLA episode, else an open CP plan, else an open CIN episode (not NFA), else "previously". It
 is a page label, not a DfE cohort: the cohorts themselves live in :mod:`cwsw.cohort`.
@@ -83,9 +87,7 @@ def _hold(path: Path, signature: Signature) -> dict[str, Any]:
             _anchors[key] = anchor
         anchor.last_used = time.monotonic()
         if _release_timer is None:
-            _release_timer = threading.Timer(HOLD_SECONDS, _release_idle)
-            _release_timer.daemon = True
-            _release_timer.start()
+            _release_timer = _release_later()
         known = _facts.get(key)
         if known is None or known[0] != signature:
             known = (signature, {})
@@ -102,19 +104,14 @@ def _release_idle() -> None:
             if now - anchor.last_used >= HOLD_SECONDS:
                 anchor.connection.close()
                 del _anchors[key]
-        _release_timer = None
-        if _anchors:
-            _release_timer = threading.Timer(HOLD_SECONDS, _release_idle)
-            _release_timer.daemon = True
-            _release_timer.start()
+        _release_timer = _release_later() if _anchors else None
 
 
-def release_warehouses() -> None:
-    """Let go of every anchor now (before this process writes a warehouse it has read)."""
-    with _anchors_lock:
-        for anchor in _anchors.values():
-            anchor.connection.close()
-        _anchors.clear()
+def _release_later() -> threading.Timer:
+    timer = threading.Timer(HOLD_SECONDS, _release_idle)
+    timer.daemon = True  # never keeps a process alive
+    timer.start()
+    return timer
 
 
 @contextmanager
