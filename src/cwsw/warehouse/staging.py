@@ -64,7 +64,10 @@ class Staging:
             writer = self._writers.get(table)
             if writer is None:
                 path = self._file(table)
-                writer = self._writers[table] = pq.ParquetWriter(path, batches[0].schema)
+                # Uncompressed: the files live only until the insert; written and read faster.
+                writer = self._writers[table] = pq.ParquetWriter(
+                    path, batches[0].schema, compression="none"
+                )
             for batch in batches:
                 writer.write_table(batch)
         self._held.clear()
