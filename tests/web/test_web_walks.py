@@ -178,6 +178,10 @@ def check_page(page: Any, walk: Walk, axe_source: str, label: str, shot: str) ->
             f"{walk.role} {label}: axe {violation['id']} ({violation['impact']}) at "
             f"{json.dumps(targets)}: {violation['help']}"
         )
+    # Nothing wider than the window (a wide table scrolls in its own region): WCAG 1.4.10.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        walk.problems.append(f"{walk.role} {label}: the page is {overflow}px wider than the window")
     folder = SCREENSHOTS / walk.role
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{shot}.png"), full_page=True)
