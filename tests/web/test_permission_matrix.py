@@ -125,6 +125,9 @@ MATRIX: dict[str, Case] = {
     "accounts:user_second_factor": Case(
         expect={"admin": (302, 404)}, owned=TEACHER, not_owned=NOBODY, method="post"
     ),
+    "accounts:user_unlock": Case(
+        expect={"admin": (302, 404)}, owned=TEACHER, not_owned=NOBODY, method="post"
+    ),
     "accounts:caseload_add": Case(
         expect={"admin": (302, 404)},
         owned=TEACHER,

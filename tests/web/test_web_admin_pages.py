@@ -320,3 +320,19 @@ def test_script_in_every_text_field_is_rendered_escaped(
     for response in responses[:4]:
         assert ESCAPED in response.content.decode()  # shown back in the field, escaped
     assert changes() == []
+
+
+def test_unlock_an_account_locked_by_failed_sign_ins(
+    admin: Client, accounts: dict[str, Any]
+) -> None:
+    other = Client(HTTP_USER_AGENT="someone guessing")
+    for _ in range(5):
+        other.post(LOGIN, {"username": "analyst", "password": "wrong"})
+    assert Client().post(LOGIN, {"username": "analyst", "password": PASSWORD}).status_code == 429
+    assert (
+        "locked after failed sign-ins"
+        in admin.get(url("accounts:user", "analyst")).content.decode()
+    )
+    assert admin.post(url("accounts:user_unlock", "analyst")).status_code == 302
+    assert Client().post(LOGIN, {"username": "analyst", "password": PASSWORD}).status_code == 302
+    assert changes() == [("admin", "admin", "analyst: unlocked", "")]

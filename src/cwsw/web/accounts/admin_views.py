@@ -83,6 +83,7 @@ def _account_page(
         "caseload_form": forms.get("caseload_form") or CaseloadAddForm(),
         "caseload": administration.caseload(user),
         "has_app": second_factor.confirmed_device(user) is not None,
+        "locked": administration.is_locked(user),
         "yourself": user.pk == getattr(request.user, "pk", None),
         "error": forms.get("error", ""),
     }
@@ -154,6 +155,13 @@ def user_password(request: HttpRequest, username: str) -> HttpResponse:
 @access(ADMIN)
 def user_second_factor(request: HttpRequest, username: str) -> HttpResponse:
     return _change(request, username, lambda a: administration.remove_second_factor(request, a))
+
+
+@require_POST
+@never_cache
+@access(ADMIN)
+def user_unlock(request: HttpRequest, username: str) -> HttpResponse:
+    return _change(request, username, lambda a: administration.unlock(request, a))
 
 
 @require_POST

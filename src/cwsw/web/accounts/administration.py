@@ -11,8 +11,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
+from axes.utils import reset as reset_lockout
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from cwsw.web.accounts import second_factor
 from cwsw.web.accounts.models import Role, User
@@ -106,6 +110,25 @@ def remove_second_factor(request: HttpRequest, user: User) -> int:
         if removed:
             _record(request, user, "second factor removed")
     return removed
+
+
+def is_locked(user: User) -> bool:
+    """Has django-axes locked the username (five failed sign-ins or codes, within 30 minutes)?"""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return AccessAttempt.objects.filter(
+        username=user.get_username(),
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=since,
+    ).exists()
+
+
+def unlock(request: HttpRequest, user: User) -> int:
+    """Clear the failed sign-ins counted against the username (the locked page says to ask)."""
+    with transaction.atomic():
+        cleared = reset_lockout(username=user.get_username())
+        if cleared:
+            _record(request, user, "unlocked")
+    return int(cleared)
 
 
 @dataclass(frozen=True)

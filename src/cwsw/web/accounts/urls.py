@@ -21,6 +21,7 @@ urlpatterns = [
         admin_views.user_second_factor,
         name="user_second_factor",
     ),
+    path("users/<str:username>/unlock/", admin_views.user_unlock, name="user_unlock"),
     path("users/<str:username>/caseload/", admin_views.caseload_add, name="caseload_add"),
     path(
         "users/<str:username>/caseload/remove/",
