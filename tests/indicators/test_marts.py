@@ -189,3 +189,109 @@ def test_build_with_cohorts_a_user_names(built_la: BuiltLA, tmp_path: Path) -> N
         "CIN or CP, not looked after:combine-1"
         in pupils.definition_version["CIN or CP, not looked after"]
     )
+
+
+# -- Rates on few pupils (issue 5: DOMAIN.md §4, "and rates built on them") -------------------
+
+ABSENCE_RATES = ("overall_absence", "authorised_absence", "unauthorised_absence")
+
+
+def _enrolment_mart(cells: dict[tuple[str, str, str], int]) -> pd.DataFrame:
+    """A year's mart of enrolment measures by hand: (cohort, breakdown, value) -> enrolments.
+
+    Each enrolment has 300 possible sessions and misses 12 authorised and 6 unauthorised, so
+    no session figure is small however few the pupils.
+    """
+    kinds = {"CLA 12 months": "at", "All pupils": "all"}
+    chosen = [BY_NAME[m] for m in ("enrolments", *ABSENCE_RATES, "persistent_absence")]
+    rows = []
+    for (cohort, breakdown, value), n in cells.items():
+        figures = {
+            "enrolments": n,
+            "sessions_possible": 300 * n,
+            "sessions_authorised": 12 * n,
+            "sessions_unauthorised": 6 * n,
+            "sessions_missed": 18 * n,
+            "enrolments_persistently_absent": n // 2,
+        }
+        for measure in chosen:
+            numerator, denominator = figures[measure.numerator], figures[measure.denominator]
+            rows.append(
+                {
+                    "academic_year": "2024/25",
+                    "period": "2024/25",
+                    "period_type": marts.YEAR,
+                    "population": "enrolments",
+                    "measure": measure.name,
+                    "cohort": cohort,
+                    "cohort_kind": kinds[cohort],
+                    "complement_of": "",
+                    "breakdown": breakdown,
+                    "breakdown_value": value,
+                    "numerator": float(numerator),
+                    "denominator": float(denominator),
+                    "value": measure.value(numerator, denominator),
+                    "numerator_quantity": measure.numerator,
+                    "denominator_quantity": measure.denominator,
+                }
+            )
+    return pd.DataFrame(rows).reindex(columns=list(marts.MART_COLUMNS))
+
+
+SMALL_AND_LARGE = {
+    ("CLA 12 months", "total", "All"): 3,  # one looked-after pupil's rate must not show
+    ("All pupils", "total", "All"): 400,
+    ("All pupils", "sen", "No SEN"): 3,
+    ("All pupils", "sen", "SEN support"): 200,
+    ("All pupils", "sen", "EHC plan"): 197,
+}
+
+
+def _by_cell(shown: pd.DataFrame) -> dict[tuple[str, str, str, str], pd.Series]:
+    return {(r.cohort, r.breakdown, r.breakdown_value, r.measure): r for _, r in shown.iterrows()}
+
+
+def test_absence_rates_on_one_to_five_enrolments_are_withheld_from_aggregate_roles() -> None:
+    mart = _enrolment_mart(SMALL_AND_LARGE)
+    shown = _by_cell(marts.disclosed_mart(mart, threshold=THRESHOLD))
+    for cell in (("CLA 12 months", "total", "All"), ("All pupils", "sen", "No SEN")):
+        assert shown[(*cell, "enrolments")].symbol == "c"
+        for measure in ABSENCE_RATES:
+            row = shown[(*cell, measure)]
+            assert row.symbol == "c" and row.suppressed, (cell, measure)
+            assert pd.isna(row.value) and pd.isna(row.numerator) and pd.isna(row.denominator)
+    # The large cohort's rates are shown, as computed: 18, 12 and 6 sessions in 300.
+    for measure, percent in zip(ABSENCE_RATES, (6.0, 4.0, 2.0), strict=True):
+        row = shown[("All pupils", "total", "All", measure)]
+        assert pd.isna(row.symbol) and not row.suppressed
+        assert row.value == pytest.approx(percent) and row.denominator == 300 * 400
+    # Child-level roles see every figure as it is in the mart.
+    unrestricted = marts.disclosed_mart(mart, threshold=THRESHOLD, unrestricted=True)
+    assert unrestricted.symbol.isna().all()
+    assert (unrestricted.value == mart.value).all()
+
+
+def test_an_absence_rate_goes_with_its_secondarily_suppressed_enrolments() -> None:
+    shown = marts.disclosed_mart(_enrolment_mart(SMALL_AND_LARGE), threshold=THRESHOLD)
+    counts = shown[shown.measure == "enrolments"]
+    original = _enrolment_mart(SMALL_AND_LARGE).set_index(["cohort", "breakdown_value", "measure"])
+    secondary = [
+        (r.cohort, r.breakdown, r.breakdown_value)
+        for r in counts.itertuples()
+        if r.suppressed and original.numerator[(r.cohort, r.breakdown_value, r.measure)] > 5
+    ]
+    # "No SEN" (3) would be 400 - 200 - 197: one of the other two must go with it.
+    assert secondary and all(cell[1] == "sen" for cell in secondary)
+    by_cell = _by_cell(shown)
+    for cell in secondary:
+        for measure in ABSENCE_RATES:
+            assert by_cell[(*cell, measure)].symbol == "c", (cell, measure)
+
+
+def test_every_rate_on_no_pupil_count_names_the_pupil_count_it_rests_on() -> None:
+    counts = {m.numerator: m.population for m in MEASURES if m.is_count}
+    on_no_count = [m for m in MEASURES if not (m.numerator_is_count or m.denominator_is_count)]
+    assert {m.name for m in on_no_count} >= set(ABSENCE_RATES)
+    for measure in on_no_count:
+        assert measure.built_on is not None, measure.name
+        assert counts.get(measure.built_on) == measure.population, measure.name

@@ -44,21 +44,32 @@ import pandas as pd  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cwsw.indicators.suppression import Relation, suppress  # noqa: E402
+from cwsw.indicators.suppression import (  # noqa: E402
+    BUILT_ON,
+    CELL_COLUMNS,
+    Relation,
+    suppress,
+)
 
 SMALLISH = st.one_of(st.integers(0, 7), st.integers(0, 60))
 
 
 @st.composite
 def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, list[Relation], int]:
-    """A two-way table of counts with its margins, and a rate on each cell whose numerator
-    is a second table of counts (with its own margins), as a mart's breakdowns give."""
+    """A two-way table of counts with its margins; a rate on each cell whose numerator is a
+    second table of counts (with its own margins), as a mart's breakdowns give; and a rate of
+    sessions on each cell (sessions missed over possible, not counts, with their own margins)
+    resting on the cell's count, as absence rates rest on their enrolments."""
     n_rows, n_cols = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     threshold = draw(st.integers(1, 8))
     base = [[draw(SMALLISH) for _ in range(n_cols)] for _ in range(n_rows)]
     part = [[draw(st.integers(0, v)) for v in row] for row in base]
+    possible = [[300 * v for v in row] for row in base]
+    missed = [[draw(st.integers(0, v)) for v in row] for row in possible]
     cells, relations = [], []
-    for name, grid in (("d", base), ("n", part)):
+    counts: dict[tuple[str, int, int], int] = {}
+    sessions: dict[tuple[str, int, int], int] = {}
+    for name, grid in (("d", base), ("n", part), ("p", possible), ("m", missed)):
         values: dict[tuple[str, int, int], int] = {}
         for i in range(n_rows):
             for j in range(n_cols):
@@ -73,18 +84,21 @@ def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, list[Relation], int]:
         relations.append(Relation((name, -1, -1), tuple((name, -1, j) for j in range(n_cols))))
         if name == "d":
             for key, v in values.items():  # the counts themselves
-                cells.append((v, v, float(v), key, key))
+                cells.append((v, v, float(v), key, key, True, True, None))
             counts = values
-        else:
+        elif name == "n":
             for key, v in values.items():  # the rate on each cell: n / d
                 d_key = ("d", key[1], key[2])
                 d = counts[d_key]
-                cells.append((v, d, 100 * v / d if d else None, key, d_key))
-    frame = pd.DataFrame(
-        cells, columns=["numerator", "denominator", "value", "numerator_key", "denominator_key"]
-    )
-    frame["numerator_is_count"] = True
-    frame["denominator_is_count"] = True
+                cells.append((v, d, 100 * v / d if d else None, key, d_key, True, True, None))
+        elif name == "p":
+            sessions = values
+        else:
+            for key, v in values.items():  # the rate of sessions: m / p, resting on d
+                p_key, d_key = ("p", key[1], key[2]), ("d", key[1], key[2])
+                p = sessions[p_key]
+                cells.append((v, p, 100 * v / p if p else None, key, p_key, False, False, d_key))
+    frame = pd.DataFrame(cells, columns=[*CELL_COLUMNS, BUILT_ON])
     return frame, relations, threshold
 
 
@@ -120,9 +134,18 @@ def test_no_small_count_leaves_and_no_suppressed_cell_can_be_recovered(
     cells, relations, threshold = table
     out = suppress(cells, relations, threshold=threshold)
     shown = out[out.symbol.isna()]
-    # 1. No count of 1..threshold is shown, as a count or as a rate's numerator or base.
+    # 1. No count of 1..threshold is shown, as a count or as a rate's numerator or base;
+    # and no rate is shown whose count it rests on is suppressed (or small).
+    counted = shown[shown.numerator_is_count]
     for column in ("numerator", "denominator"):
-        assert not ((shown[column] > 0) & (shown[column] <= threshold)).any()
+        assert not ((counted[column] > 0) & (counted[column] <= threshold)).any()
+    count_symbol = dict(zip(out.numerator_key, out.symbol, strict=True))
+    resting = shown[shown.built_on_key.notna()]
+    assert all(count_symbol[key] is None for key in resting.built_on_key)
+    assert not any(
+        0 < cells.numerator[cells.numerator_key == k].iloc[0] <= threshold
+        for k in resting.built_on_key
+    )
     # 2. What is shown is what came in.
     original = cells.loc[shown.index]
     assert (shown.numerator == original.numerator).all()
@@ -167,3 +190,23 @@ def test_a_rate_on_a_suppressed_base_goes_with_it_and_zero_bases_are_z() -> None
     out = suppress(frame, threshold=5)
     assert list(out.symbol) == ["c", "c", None, "z"]
     assert out.value.iloc[:2].isna().all() and out.value.iloc[2] == 0
+
+
+def test_a_rate_resting_on_a_small_or_missing_count_is_withheld_but_shown_unrestricted() -> None:
+    columns = ["numerator", "denominator", "value", "numerator_key", "denominator_key"]
+    frame = pd.DataFrame(
+        [
+            (3, 3, 3.0, "enrolments", "enrolments"),
+            (54, 900, 6.0, "missed", "possible"),  # 3 enrolments' sessions: rests on them
+            (60, 1000, 6.0, "missed_b", "possible_b"),  # rests on a count not in the output
+            (40, 800, 5.0, "missed_c", "possible_c"),  # rests on nothing
+        ],
+        columns=columns,
+    ).assign(
+        numerator_is_count=[True, False, False, False],
+        denominator_is_count=[True, False, False, False],
+        built_on_key=[None, "enrolments", "enrolments_b", None],
+    )
+    assert list(suppress(frame, threshold=5).symbol) == ["c", "c", "c", None]
+    assert suppress(frame, threshold=5, unrestricted=True).symbol.isna().all()
+    assert list(suppress(frame, threshold=2).symbol) == [None, None, "c", None]

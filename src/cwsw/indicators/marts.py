@@ -32,7 +32,7 @@ from cwsw.cohort.definitions import (
 from cwsw.cohort.groups import CINO, CLA_12_MONTHS, CPPO, highest_group, social_care_group_at
 from cwsw.indicators import absence, attainment, breakdowns, measures, pupils
 from cwsw.indicators.measures import ENROLMENTS, KS2, KS4, PUPILS, Measure
-from cwsw.indicators.suppression import Relation, suppress
+from cwsw.indicators.suppression import BUILT_ON, Relation, suppress
 
 __all__ = ["ALL_PUPILS", "EVER_CIN_6_YEARS", "NEVER_CIN_6_YEARS"]
 
@@ -379,6 +379,17 @@ def _keys(mart: pd.DataFrame, quantity_column: str) -> list[Key]:
     ]
 
 
+def _built_on_keys(mart: pd.DataFrame) -> list[Key | None]:
+    """The pupil count each row rests on (:attr:`Measure.built_on`), in the same period,
+    cohort and breakdown value; None for a row that rests only on its own parts."""
+    bases = [measures.BY_NAME[m].built_on for m in mart.measure]
+    columns = (mart.period, mart.cohort, mart.breakdown, mart.breakdown_value)
+    return [
+        None if base is None else (str(p), base, str(c), str(b), str(v))
+        for base, p, c, b, v in zip(bases, *columns, strict=True)
+    ]
+
+
 def mart_relations(mart: pd.DataFrame) -> list[Relation]:
     """Where the mart's quantities add up, for secondary suppression.
 
@@ -444,7 +455,8 @@ def disclosed_mart(
     mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
 ) -> pd.DataFrame:
     """The mart as it may leave the system: every row through :func:`suppress`, with the
-    mart's own relations, one academic year at a time (a year's outputs share one pattern)."""
+    mart's own relations, one academic year at a time (a year's outputs share one pattern).
+    A rate of sessions rests on the enrolments of its cell (:attr:`Measure.built_on`)."""
     if mart.empty:
         out = mart.copy()
         out["symbol"] = pd.Series(dtype="object")
@@ -460,6 +472,7 @@ def disclosed_mart(
             cells[f"{side}_is_count"] = [
                 getattr(measures.BY_NAME[m], f"{side}_is_count") for m in rows.measure
             ]
+        cells[BUILT_ON] = pd.Series(_built_on_keys(rows), index=rows.index, dtype="object")
         shown = suppress(
             cells, mart_relations(rows), threshold=threshold, unrestricted=unrestricted
         )
@@ -470,6 +483,7 @@ def disclosed_mart(
                     "denominator_key",
                     "numerator_is_count",
                     "denominator_is_count",
+                    BUILT_ON,
                 ]
             )
         )

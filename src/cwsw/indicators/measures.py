@@ -6,7 +6,8 @@ and denominator as Ibis expressions. The catalogue adds what the marts, disclosu
 benchmarks need: the population it counts, the names of its numerator and denominator
 quantities (a quantity shared by two measures is one figure, e.g. the enrolments under
 persistent and severe absence), whether each is a count of pupils (small counts are
-suppressed), its scale and DfE's published decimal places, and the EES columns it matches.
+suppressed), for a rate of sessions the count of enrolments it rests on (``built_on``), its
+scale and DfE's published decimal places, and the EES columns it matches.
 
 The functions run unchanged on DuckDB, PostgreSQL and Spark (``cwsw.indicators.engines``), so
 they count a condition as ``flag.sum()`` (Ibis's portable count of trues) and never as
@@ -61,6 +62,9 @@ class Measure:
     places: int  # DfE's published decimal places
     numerator_is_count: bool = True
     denominator_is_count: bool = True
+    # The pupil count a figure on no pupil counts rests on (sessions over sessions): it is
+    # withheld wherever that count is, since DfE suppresses a rate built on few pupils.
+    built_on: str | None = None
     ees: EesColumns | None = None
     version: str = "1"
 
@@ -121,6 +125,7 @@ MEASURES: tuple[Measure, ...] = (
         1,
         numerator_is_count=False,
         denominator_is_count=False,
+        built_on="enrolments",
         ees=_absence("pt_overall", "t_sess_overall", "t_sess_possible"),
     ),
     Measure(
@@ -134,6 +139,7 @@ MEASURES: tuple[Measure, ...] = (
         1,
         numerator_is_count=False,
         denominator_is_count=False,
+        built_on="enrolments",
         ees=_absence("pt_sess_authorised", "t_sess_authorised", "t_sess_possible"),
     ),
     Measure(
@@ -147,6 +153,7 @@ MEASURES: tuple[Measure, ...] = (
         1,
         numerator_is_count=False,
         denominator_is_count=False,
+        built_on="enrolments",
         ees=_absence("pt_sess_unauthorised", "t_sess_unauthorised", "t_sess_possible"),
     ),
     Measure(

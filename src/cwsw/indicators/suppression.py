@@ -7,7 +7,9 @@ DfE symbols (DfE statistics "Symbols and conventions"): ``c`` confidential (supp
 
 - **primary**: a count of pupils (or enrolments, or events) from 1 up to the threshold (5 by
   default, a setting) is suppressed, and so is every figure built on it (a rate whose
-  numerator or denominator it is), since the count could be recovered from it;
+  numerator or denominator it is), since the count could be recovered from it, and every
+  rate resting on it (``built_on_key``: a rate of sessions over the enrolments' sessions),
+  since DfE suppresses a rate on few pupils;
 - **secondary**: where figures add up (the parts of a breakdown to its total, the cohorts that
   partition all pupils, authorised plus unauthorised sessions to all sessions missed), more
   cells are suppressed until no suppressed figure can be worked out from the others by
@@ -16,7 +18,9 @@ DfE symbols (DfE statistics "Symbols and conventions"): ``c`` confidential (supp
 
 Each figure in an output is a *quantity* (e.g. the number of CINO enrolments at school X): a
 quantity shown in several rows (the denominator of persistent and of severe absence) is one
-unknown, hidden only if every row showing it is. :func:`disclose` is the rule for one cell.
+unknown, hidden only if every row showing it is. A row resting on a count goes whenever the
+count does, by primary or secondary suppression (hiding more never makes a hidden figure
+recoverable). :func:`disclose` is the rule for one cell.
 """
 
 from __future__ import annotations
@@ -94,6 +98,8 @@ CELL_COLUMNS = (
     "numerator_is_count",
     "denominator_is_count",
 )
+# Optional: the pupil count a row rests on without showing it (None where it rests on none).
+BUILT_ON = "built_on_key"
 
 
 def _number(value: object) -> float | None:
@@ -111,6 +117,7 @@ class _Quantities:
         self.values: dict[Hashable, float] = {}
         self.is_count: dict[Hashable, bool] = defaultdict(bool)
         self.rows_of: dict[Hashable, list[int]] = defaultdict(list)
+        self.resting_on: dict[Hashable, list[int]] = defaultdict(list)
         self.keys_of: list[tuple[Hashable, ...]] = []
         self.symbol: list[Symbol | None] = []
         columns = [cells[c].tolist() for c in CELL_COLUMNS]
@@ -135,6 +142,11 @@ class _Quantities:
                 self.is_count[key] |= bool(counted)
             for key in keys:
                 self.rows_of[key].append(i)
+        bases = cells[BUILT_ON].tolist() if BUILT_ON in cells else []
+        for i, base in enumerate(bases):
+            if base is not None and not (isinstance(base, float) and np.isnan(base)):
+                self.resting_on[base].append(i)
+                self.is_count[base] = True
         # A quantity is shown by the rows that carry a value (not x or z).
         self.shown_in = {
             key: [i for i in rows if self.symbol[i] is None] for key, rows in self.rows_of.items()
@@ -142,14 +154,15 @@ class _Quantities:
         self.hidden: set[Hashable] = set()
 
     def hide(self, key: Hashable) -> None:
-        """Suppress every row showing ``key``; then any quantity no longer shown is hidden."""
+        """Suppress every row showing ``key`` or resting on it; then any quantity no longer
+        shown is hidden."""
         pending = [key]
         while pending:
             current = pending.pop()
             if current in self.hidden:
                 continue
             self.hidden.add(current)
-            for i in self.shown_in.get(current, []):
+            for i in (*self.shown_in.get(current, []), *self.resting_on.get(current, [])):
                 if self.symbol[i] is None:
                     self.symbol[i] = Symbol.SUPPRESSED
                     for other in self.keys_of[i]:
@@ -229,14 +242,19 @@ def suppress(
     """The one gate: ``cells`` as they may leave the system.
 
     ``cells`` has the :data:`CELL_COLUMNS` (a count is a row whose numerator and denominator
-    are the same quantity). Returns a copy with ``symbol`` (``c``, ``x``, ``z`` or None) and
-    ``suppressed`` columns, and ``numerator``, ``denominator`` and ``value`` emptied wherever a
-    symbol stands. ``unrestricted`` (child-level roles only) skips suppression, not ``x``/``z``.
+    are the same quantity) and may have :data:`BUILT_ON`. Returns a copy with ``symbol``
+    (``c``, ``x``, ``z`` or None) and ``suppressed`` columns, and ``numerator``,
+    ``denominator`` and ``value`` emptied wherever a symbol stands. ``unrestricted``
+    (child-level roles only) skips suppression, not ``x``/``z``.
     """
     quantities = _Quantities(cells, threshold)
     if not unrestricted:
         for key, value in quantities.values.items():
             if quantities.is_count[key] and 0 < value <= threshold:
+                quantities.hide(key)
+        # A row resting on a count the output does not show cannot be judged: withheld.
+        for key in list(quantities.resting_on):
+            if not quantities.shown_in.get(key):
                 quantities.hide(key)
         _secondary(quantities, list(relations))
     out = cells.copy()
