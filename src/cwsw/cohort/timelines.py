@@ -21,10 +21,15 @@ STATUSES = (CIN, CP, CLA)
 
 
 def _newest_version(table: Table, key: list[str]) -> Table:
-    """Keep the row from the newest collection year for each ``key`` (latest return wins)."""
-    window = ibis.window(group_by=key, order_by=ibis.desc("collection_year"))
-    ranked = table.mutate(_version_rank=ibis.row_number().over(window))
-    return ranked.filter(ranked._version_rank == 0).drop("_version_rank")
+    """Keep the rows from the newest collection year for each ``key`` (latest return wins).
+
+    Every row of that return is kept: a return can list two episodes with the same start
+    (e.g. two referrals on one day), and picking one by row number was arbitrary, so builds
+    of the same data could differ.
+    """
+    newest = table.collection_year.max().over(ibis.window(group_by=key))
+    ranked = table.mutate(_newest_year=newest)
+    return ranked.filter(ranked.collection_year == ranked._newest_year).drop("_newest_year")
 
 
 def cin_spells(cin_episode: Table, *, include_nfa: bool = False) -> Table:
