@@ -57,6 +57,11 @@ class Settings:
     # build_postgres_url) or "spark" (spark_master); the rows are stored in the warehouse.
     build_engine: str = "duckdb"
     build_postgres_url: str = ""
+    # Benchmarks (issue 6): a folder of DfE's published EES files (as in the VSH report's
+    # --benchmarks), read in place; and the LA's 3-digit code, for its region's and
+    # statistical neighbours' figures. Unset: the dashboard says none are loaded.
+    benchmarks_dir: Path | None = None
+    la_code: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +90,12 @@ class Settings:
             spark_shuffle_partitions=_int("CWSW_SPARK_SHUFFLE_PARTITIONS", 4),
             build_engine=os.environ.get("CWSW_BUILD_ENGINE", "").strip().lower() or "duckdb",
             build_postgres_url=os.environ.get("CWSW_BUILD_POSTGRES_URL", ""),
+            benchmarks_dir=(
+                Path(os.environ["CWSW_BENCHMARKS_DIR"]).resolve()
+                if os.environ.get("CWSW_BENCHMARKS_DIR", "").strip()
+                else None
+            ),
+            la_code=os.environ.get("CWSW_LA_CODE", "").strip(),
         )
 
 

@@ -608,3 +608,114 @@ def test_while_a_load_writes_the_last_figures_are_served_else_503(
     refused = client.get("/schools/")
     assert refused.status_code == 503
     assert b"being updated" in refused.content
+
+
+# -- benchmarks: DfE's published figures beside the LA's (CWSW_BENCHMARKS_DIR) ----------------
+
+
+def published_rows(folder: Path) -> list[dict[str, str]]:
+    """absence_la.csv as DfE publishes it, read here with the csv module alone."""
+    import csv
+
+    with (folder / "absence_la.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def benchmark_cells(html: str, measure: str) -> list[Td]:
+    found = re.search(rf'data-testid="benchmark-{measure}".*?</table>', html, re.S)
+    assert found is not None, measure
+    return figure_cells(found.group(0))
+
+
+def point_benchmarks_at(settings: Any, folder: Path | None, la_code: str = "") -> None:
+    settings.CWSW = replace(settings.CWSW, benchmarks_dir=folder, la_code=la_code)
+
+
+def test_the_dashboard_sets_the_las_figures_beside_englands(
+    client: Client,
+    site: Path,
+    settings: Any,
+    accounts: dict[str, Any],
+    disclosed: Any,
+    fixtures_dir: Path,
+) -> None:
+    folder = fixtures_dir / "dfe-outcomes"
+    point_benchmarks_at(settings, folder)
+    html = signed_in(client, accounts, "vsh").get("/?year=2024/25").content.decode()
+    assert 'data-testid="no-benchmarks"' not in html
+    england = next(
+        r["pt_pupils_pa_10_exact"]
+        for r in published_rows(folder)
+        if r["time_period"] == "202425"
+        and r["geographic_level"] == "National"
+        and r["social_care_group"] == "CINO at 31 March"
+        and r["phase_type_grouping"] == "Total"
+    )
+    cells = benchmark_cells(html, "persistent_absence")
+    shown = {(c.attrs["data-cohort"], c.attrs["data-kind"]): c for c in cells}
+    assert Decimal(shown[("CINO", "england")].text) == Decimal(england)
+    for cohort in ("CINO", "CPPO", "CLA 12 months"):
+        own = shown[(cohort, "value")]
+        assert own.text == expected_text(disclosed[False][key_of(own)]), cohort
+    assert not {kind for _, kind in shown} & {"region", "statistical_neighbours"}
+    assert "Region (2024/25)" not in html
+
+
+def test_with_an_la_code_the_region_and_statistical_neighbours_appear(
+    client: Client, site: Path, settings: Any, accounts: dict[str, Any], fixtures_dir: Path
+) -> None:
+    folder = fixtures_dir / "dfe-outcomes"
+    rows = published_rows(folder)
+    la = next(
+        r
+        for r in rows
+        if r["time_period"] == "202425" and r["geographic_level"] == "Local authority"
+    )
+    region = next(
+        r["pt_pupils_pa_10_exact"]
+        for r in rows
+        if r["time_period"] == "202425"
+        and r["geographic_level"] == "Regional"
+        and r["region_code"] == la["region_code"]
+        and r["social_care_group"] == "CINO at 31 March"
+        and r["phase_type_grouping"] == "Total"
+    )
+    point_benchmarks_at(settings, folder, la["old_la_code"])
+    html = signed_in(client, accounts, "vsh").get("/?year=2024/25").content.decode()
+    assert "Region (2024/25)" in html and "Statistical neighbours (2024/25)" in html
+    cells = benchmark_cells(html, "persistent_absence")
+    shown = {(c.attrs["data-cohort"], c.attrs["data-kind"]): c for c in cells}
+    assert Decimal(shown[("CINO", "region")].text) == Decimal(region)
+    # The neighbours' figure: the mean of the ten 2025-model neighbours' published figures.
+    import csv
+    from decimal import ROUND_HALF_UP
+
+    with (folder / "sn_model_2025_wide.csv").open(encoding="utf-8-sig", newline="") as handle:
+        model = next(r for r in csv.DictReader(handle) if r["old_la_code"] == la["old_la_code"])
+    codes = {model[f"SN_{i}"] for i in range(1, 11)}
+    figures = [
+        Decimal(r["pt_pupils_pa_10_exact"])
+        for r in rows
+        if r["time_period"] == "202425"
+        and r["geographic_level"] == "Local authority"
+        and r["old_la_code"] in codes
+        and r["social_care_group"] == "CINO at 31 March"
+        and r["phase_type_grouping"] == "Total"
+        and re.fullmatch(r"[0-9.]+", r["pt_pupils_pa_10_exact"])
+    ]
+    assert figures
+    mean = (sum(figures) / len(figures)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    assert Decimal(shown[("CINO", "statistical_neighbours")].text) == mean
+
+
+def test_without_a_benchmark_folder_the_dashboard_says_none_are_loaded_and_a_bad_one_says_so(
+    client: Client, site: Path, settings: Any, accounts: dict[str, Any], tmp_path: Path
+) -> None:
+    point_benchmarks_at(settings, None)
+    signed_in(client, accounts, "vsh")
+    assert 'data-testid="no-benchmarks"' in client.get("/").content.decode()
+    point_benchmarks_at(settings, tmp_path / "empty")
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="benchmark-error"' in html and "no DfE benchmark files" in html

@@ -300,6 +300,96 @@ def comparators(
     return pd.DataFrame(rows, columns=list(COMPARATOR_COLUMNS))
 
 
+# What the VSH report and the dashboard set beside England, the region and the neighbours.
+BENCHMARK_FILES = ("absence_la.csv", "ks2_la.csv", "ks4_la.csv")
+NEIGHBOUR_FILES = ("sn_model_2025_wide.csv", "New_Statistical_Neighbour_Groupings_April_2021.csv")
+BENCHMARK_MEASURES = (
+    "overall_absence",
+    "persistent_absence",
+    "severe_absence",
+    "ks2_rwm_expected",
+    "ks4_attainment8",
+    "ks4_basics_94",
+)
+BENCHMARK_COHORTS = (CINO, CPPO, CLA_12_MONTHS)
+
+
+def load_published(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """DfE's EES files found in ``folder`` (as published), and the neighbour groupings."""
+    frames = [
+        published_measures(folder / name) for name in BENCHMARK_FILES if (folder / name).is_file()
+    ]
+    if not frames:
+        raise FileNotFoundError(
+            f"no DfE benchmark files in {folder} (looked for {', '.join(BENCHMARK_FILES)})"
+        )
+    neighbours = next(
+        (statistical_neighbours(folder / n) for n in NEIGHBOUR_FILES if (folder / n).is_file()),
+        None,
+    )
+    return pd.concat(frames, ignore_index=True), neighbours
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    """One social care group's published figures: England's (a value or DfE's symbol) and,
+    with an LA code, its region's and its statistical neighbours' mean."""
+
+    cohort: str
+    england: object
+    england_symbol: object
+    region: Decimal | None = None
+    statistical_neighbours: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Benchmarks:
+    published_year: str
+    local: bool  # whether the rows carry region and statistical neighbour figures
+    tables: tuple[tuple[str, tuple[BenchmarkRow, ...]], ...]  # (measure, rows) per measure
+
+
+def benchmark_tables(
+    published: pd.DataFrame, year: str, la_code: str | None, neighbours: pd.DataFrame | None
+) -> Benchmarks:
+    """Per benchmarked measure, each social care group's published England figure (and
+    region and neighbours with ``la_code``), for ``year`` or, if DfE has not published it,
+    the newest year published. Measures England has no figure for are left out."""
+    totals = published[published.breakdown_value == "All"]
+    published_year = year if year in set(totals.academic_year) else max(totals.academic_year)
+    chosen = totals[totals.academic_year == published_year]
+    local = None
+    if la_code and neighbours is not None:
+        local = comparators(chosen, la_code, neighbours)
+        local = local if not local.empty else None
+    tables = []
+    for measure in BENCHMARK_MEASURES:
+        rows = []
+        for cohort in BENCHMARK_COHORTS:
+            england = chosen[
+                (chosen.geographic_level == NATIONAL)
+                & (chosen.cohort == cohort)
+                & (chosen.measure == measure)
+            ]
+            if england.empty:
+                continue
+            row = BenchmarkRow(cohort, england.value.iloc[0], england.symbol.iloc[0])
+            if local is not None:
+                found = local[(local.cohort == cohort) & (local.measure == measure)]
+                if not found.empty:
+                    row = BenchmarkRow(
+                        cohort,
+                        row.england,
+                        row.england_symbol,
+                        found.region.iloc[0],
+                        found.statistical_neighbours.iloc[0],
+                    )
+            rows.append(row)
+        if rows:
+            tables.append((measure, tuple(rows)))
+    return Benchmarks(published_year, local is not None, tuple(tables))
+
+
 def times_as_likely(
     rate: Decimal | float | None, comparator: Decimal | float | None
 ) -> Decimal | None:

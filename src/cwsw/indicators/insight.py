@@ -15,9 +15,11 @@ CLI, a report) can call the same functions.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ import pandas as pd
 
 from cwsw.cohort.definitions import ALL_PUPILS, CIN_IN_YEAR, EVER_CIN_6_YEARS, NEVER_CIN_6_YEARS
 from cwsw.cohort.groups import CINO, CLA_12_MONTHS, CPPO
-from cwsw.indicators import breakdowns
+from cwsw.indicators import benchmarks, breakdowns
 from cwsw.indicators.export import EXPORT_COLUMNS, disclosed_export
 from cwsw.indicators.marts import COHORT_LABELS, MART, TERM, YEAR
 from cwsw.indicators.measures import BY_NAME, MEASURES, Measure
@@ -302,6 +304,7 @@ def read_disclosed(
 
 
 Reader = Callable[..., DisclosedMarts]
+Published = tuple[pd.DataFrame, pd.DataFrame | None]  # the figures, the neighbour groupings
 
 
 class DisclosedMartCache:
@@ -312,6 +315,7 @@ class DisclosedMartCache:
         self._reader = reader
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, int, bool], DisclosedMarts] = {}
+        self._published: dict[str, Published] = {}
         self.computed = 0
 
     def get(
@@ -349,9 +353,20 @@ class DisclosedMartCache:
             self._entries[key] = fresh
             return fresh
 
+    def published(self, folder: Path) -> Published:
+        """DfE's published figures in ``folder``, read once (they change only when DfE
+        publishes, and the folder is replaced). An unreadable folder raises
+        :class:`benchmarks.BenchmarkFileError` or :class:`FileNotFoundError`, not cached."""
+        key = str(Path(folder).resolve())
+        with self._lock:
+            if key not in self._published:
+                self._published[key] = benchmarks.load_published(Path(key))
+            return self._published[key]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._published.clear()
 
 
 CACHE = DisclosedMartCache()
@@ -614,3 +629,66 @@ def school_table(
         rows=tuple(rows),
         testid="schools",
     )
+
+
+def _published(
+    number: object, symbol: object, year: str, measure: Measure, cohort: str, kind: str
+) -> Cell:
+    """A DfE published figure as shown: rounded as DfE publishes it, or DfE's symbol."""
+    if isinstance(symbol, str) and symbol:
+        text = symbol
+    elif isinstance(number, Decimal) and number.is_finite():
+        text = format_rounded(number, measure.places)
+    elif isinstance(number, float | int) and math.isfinite(number):
+        text = format_rounded(float(number), measure.places)
+    else:
+        text = str(Symbol.NOT_AVAILABLE)
+    return Cell(text, year, measure.name, cohort, "total", breakdowns.TOTAL, kind)
+
+
+def benchmark_tables(
+    marts: DisclosedMarts, period: str, published: Published, la_code: str | None
+) -> tuple[str, list[Table]]:
+    """Each benchmarked measure for the social care groups: the LA's disclosed figure beside
+    DfE's published England figure (and, with ``la_code``, its region's and its statistical
+    neighbours' mean), through :func:`benchmarks.benchmark_tables` as the VSH report does.
+    Returns the year DfE's figures are for (``period``'s, or the newest published)."""
+    figures, neighbours = published
+    found = benchmarks.benchmark_tables(figures, period, la_code, neighbours)
+    year = found.published_year
+    tables = []
+    for name, rows in found.tables:
+        measure = BY_NAME[name]
+        table_rows = []
+        for row in rows:
+            cells = [
+                _cell(marts, period, measure, row.cohort),
+                _published(row.england, row.england_symbol, year, measure, row.cohort, "england"),
+            ]
+            if found.local:
+                cells.append(_published(row.region, None, year, measure, row.cohort, "region"))
+                cells.append(
+                    _published(
+                        row.statistical_neighbours,
+                        None,
+                        year,
+                        measure,
+                        row.cohort,
+                        "statistical_neighbours",
+                    )
+                )
+            table_rows.append(TableRow(cohort_label(row.cohort), tuple(cells), key=row.cohort))
+        headings = ["This local authority", f"England ({year})"]
+        if found.local:
+            headings += [f"Region ({year})", f"Statistical neighbours ({year})"]
+        tables.append(
+            Table(
+                caption=f"{measure.title} ({unit_label(measure)}): this local authority "
+                f"({period}) beside DfE's published figures ({year})",
+                row_heading="Social care group",
+                headings=tuple(headings),
+                rows=tuple(table_rows),
+                testid=f"benchmark-{name}",
+            )
+        )
+    return year, tables

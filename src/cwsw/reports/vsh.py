@@ -54,10 +54,6 @@ COHORT_DEFINITIONS = {
 }
 CONFIGURED = "Defined in the cohorts configuration given to `cwsw build --cohorts`."
 TERM_ORDER = ("autumn", "spring", "summer")
-# The measures' EES files, for the comparison with England, the region and neighbours.
-BENCHMARK_FILES = ("absence_la.csv", "ks2_la.csv", "ks4_la.csv")
-NEIGHBOUR_FILES = ("sn_model_2025_wide.csv", "New_Statistical_Neighbour_Groupings_April_2021.csv")
-
 VALUE = "value"
 TIMES_ALL_PUPILS = "times_all_pupils"
 TIMES_NOT_CIN = "times_not_cin"
@@ -853,15 +849,6 @@ def _trends_section(
 
 # -- England, the region and statistical neighbours --------------------------------------------
 
-BENCHMARK_MEASURES = (
-    "overall_absence",
-    "persistent_absence",
-    "severe_absence",
-    "ks2_rwm_expected",
-    "ks4_attainment8",
-    "ks4_basics_94",
-)
-
 
 def _published_figure(value: object, symbol: object, measure: str, kind: str) -> Figure:
     """A DfE published figure (a Decimal, or its symbol) as shown."""
@@ -883,40 +870,26 @@ def _benchmark_section(
     la_code: str | None,
     neighbours: pd.DataFrame | None,
 ) -> Section | None:
-    totals = published[published.breakdown_value == "All"]
-    published_year = year if year in set(totals.academic_year) else max(totals.academic_year)
-    chosen = totals[totals.academic_year == published_year]
-    table_sn = None
-    if la_code and neighbours is not None:
-        table_sn = benchmarks.comparators(chosen, la_code, neighbours)
+    found = benchmarks.benchmark_tables(published, year, la_code, neighbours)
+    published_year = found.published_year
     tables = []
-    for measure in BENCHMARK_MEASURES:
+    for measure, benchmark_rows in found.tables:
         rows = []
-        for cohort in (CINO, CPPO, CLA_12_MONTHS):
-            england = chosen[
-                (chosen.geographic_level == benchmarks.NATIONAL)
-                & (chosen.cohort == cohort)
-                & (chosen.measure == measure)
-            ]
-            if england.empty:
-                continue
+        for row in benchmark_rows:
             cells = [
-                figures.get(year, measure, cohort),
-                _published_figure(
-                    england.value.iloc[0], england.symbol.iloc[0], measure, "england"
-                ),
+                figures.get(year, measure, row.cohort),
+                _published_figure(row.england, row.england_symbol, measure, "england"),
             ]
-            if table_sn is not None and not table_sn.empty:
-                found = table_sn[(table_sn.cohort == cohort) & (table_sn.measure == measure)]
-                region = found.region.iloc[0] if not found.empty else None
-                sn = found.statistical_neighbours.iloc[0] if not found.empty else None
-                cells.append(_published_figure(region, None, measure, "region"))
-                cells.append(_published_figure(sn, None, measure, "statistical_neighbours"))
-            rows.append(Row(LABELS.get(cohort, cohort), cohort, tuple(cells)))
-        if not rows:
-            continue
+            if found.local:
+                cells.append(_published_figure(row.region, None, measure, "region"))
+                cells.append(
+                    _published_figure(
+                        row.statistical_neighbours, None, measure, "statistical_neighbours"
+                    )
+                )
+            rows.append(Row(LABELS.get(row.cohort, row.cohort), row.cohort, tuple(cells)))
         headings = ["This local authority", f"England ({published_year})"]
-        if len(rows[0].figures) > 2:
+        if found.local:
             headings += [f"Region ({published_year})", f"Statistical neighbours ({published_year})"]
         columns = tuple(Column(h, slug(h.split(" (")[0])) for h in headings)
         spec = BY_NAME[measure]
@@ -950,26 +923,7 @@ def _benchmark_section(
     )
 
 
-def load_published(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """DfE's EES files found in ``folder`` (as published), and the neighbour groupings."""
-    frames = [
-        benchmarks.published_measures(folder / name)
-        for name in BENCHMARK_FILES
-        if (folder / name).is_file()
-    ]
-    if not frames:
-        raise FileNotFoundError(
-            f"no DfE benchmark files in {folder} (looked for {', '.join(BENCHMARK_FILES)})"
-        )
-    neighbours = next(
-        (
-            benchmarks.statistical_neighbours(folder / n)
-            for n in NEIGHBOUR_FILES
-            if (folder / n).is_file()
-        ),
-        None,
-    )
-    return pd.concat(frames, ignore_index=True), neighbours
+load_published = benchmarks.load_published
 
 
 def read_report(

@@ -196,6 +196,35 @@ def suppression_note() -> str:
     )
 
 
+@dataclass(frozen=True)
+class BenchmarkPage:
+    """The dashboard's benchmark part: tables, or why there are none."""
+
+    tables: tuple[Table, ...] = ()
+    published_year: str = ""
+    error: str = ""
+    configured: bool = False
+
+
+def benchmark_page(marts: DisclosedMarts, year: str) -> BenchmarkPage:
+    """DfE's published figures beside the LA's for ``year``, when CWSW_BENCHMARKS_DIR is set;
+    a folder that cannot be read is said on the page, not a server error."""
+    folder = settings.CWSW.benchmarks_dir
+    if folder is None:
+        return BenchmarkPage()
+    try:
+        published = insight.CACHE.published(folder)
+        found, tables = insight.benchmark_tables(
+            marts, year, published, settings.CWSW.la_code or None
+        )
+    except (OSError, ValueError) as error:  # BenchmarkFileError is a ValueError
+        log.warning("benchmark figures not read: %s", type(error).__name__)
+        return BenchmarkPage(
+            error=f"The published benchmark figures could not be read: {error}", configured=True
+        )
+    return BenchmarkPage(tuple(tables), found, configured=True)
+
+
 # -- breakdowns, overlaps, schools --------------------------------------------------------------
 
 

@@ -83,6 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "trend_chart": charts.trend_chart(marts, measure, trend),
             "measure": measure,
             "unrestricted": marts.unrestricted,
+            "benchmarks": services.benchmark_page(marts, year),
         }
     summary = services.current_absence_summary(marts, year)
     audit.record_request(
