@@ -49,7 +49,7 @@ from cwsw.formats.common import (
     parse_flag,
     parse_integer,
 )
-from cwsw.formats.errors import FINDING_SCHEMA, Finding, FormatError, findings_from_table
+from cwsw.formats.errors import Finding, FormatError, findings_from_table, findings_table
 from cwsw.linkage.upn import clean_upn
 
 FORMAT = "cin_census"
@@ -479,9 +479,9 @@ def work(path: str, part: _Part, out: BinaryIO) -> None:
             for table, batches in batch.columns.items()
             for columns in batches
         }
-        # The reader keeps its findings as Arrow (``Collector(as_tables=True)``).
-        found = pa.concat_tables(batch.finding_tables or [FINDING_SCHEMA.empty_table()])
-        batch.finding_tables.clear()
+        # The reader keeps its findings as Arrow (``Collector(as_tables=True)``); any held as
+        # a list come after them, as ``ReadResult`` orders them.
+        found = pa.concat_tables([*batch.finding_tables, findings_table(batch.findings)])
         send(("batch", tables, found))
 
     result = ReadResult(file=file, format=FORMAT, period=None, sink=sink)
@@ -637,7 +637,10 @@ class _Reader:
         self.raw: dict[str, list[Row]] = {name: [] for name in TABLES}
         self.buffered_children = 0
         # Raw rows to columns: in C where the walk is compiled (the same lists either way).
-        self.extract = _compiled_columns() or _columns_of
+        # One choice for the pass: the compiled walk and its column extraction, or both in
+        # Python (the same rows and columns either way).
+        self.walker = _compiled_walker()
+        self.extract = _columns_of if self.walker is None else _cin_walk_columns()
         self.converters: dict[str, Callable[[str], object]] = {
             "date": parse_date,
             "flag": parse_flag,
@@ -646,7 +649,7 @@ class _Reader:
         }
 
     def parse(self, handle: BinaryIO | _PartFile) -> None:
-        walker = _compiled_walker()
+        walker = self.walker
         tags = ("{*}Child", "{*}Year")
         events = etree.iterparse(
             handle, events=("end",), tag=tags, remove_comments=True, remove_pis=True
@@ -897,10 +900,7 @@ def _compiled_walker() -> Any:
     return _cin_walk.Walker(*spec, child_id)
 
 
-def _compiled_columns() -> Callable[[list[Row], tuple[str, ...]], list[list[Any]]] | None:
-    """``_cin_walk.columns`` where the compiled walk is in use, else None."""
-    if _compiled_walker() is None:
-        return None
+def _cin_walk_columns() -> Callable[[list[Row], tuple[str, ...]], list[list[Any]]]:
     from cwsw.formats import _cin_walk
 
     return _cin_walk.columns
