@@ -96,7 +96,7 @@ def _hold(path: Path, signature: Signature) -> dict[str, Any]:
 
 
 def _release_idle() -> None:
-    """Close the anchors no page has used for HOLD_SECONDS; check again later if any remain."""
+    """Close the anchors no page has used for HOLD_SECONDS; check again when the next one is due."""
     global _release_timer
     with _anchors_lock:
         now = time.monotonic()
@@ -104,14 +104,31 @@ def _release_idle() -> None:
             if now - anchor.last_used >= HOLD_SECONDS:
                 anchor.connection.close()
                 del _anchors[key]
-        _release_timer = _release_later() if _anchors else None
+        if _anchors:
+            # Wake when the most recently idle anchor is due, not a whole hold later.
+            due = min(anchor.last_used for anchor in _anchors.values()) + HOLD_SECONDS
+            _release_timer = _release_later(max(due - now, 0.01))
+        else:
+            _release_timer = None
 
 
-def _release_later() -> threading.Timer:
-    timer = threading.Timer(HOLD_SECONDS, _release_idle)
+def _release_later(delay: float | None = None) -> threading.Timer:
+    timer = threading.Timer(HOLD_SECONDS if delay is None else delay, _release_idle)
     timer.daemon = True  # never keeps a process alive
     timer.start()
     return timer
+
+
+def release_anchors() -> None:
+    """Let go of every anchor now (and of the timer): before a load in this process, in tests."""
+    global _release_timer
+    with _anchors_lock:
+        if _release_timer is not None:
+            _release_timer.cancel()
+            _release_timer = None
+        for anchor in _anchors.values():
+            anchor.connection.close()
+        _anchors.clear()
 
 
 @contextmanager
