@@ -792,6 +792,16 @@ def run_headline(pupils: int) -> dict[str, Any]:
     }
 
 
+def _median_run(step: str, pupils: int, repeats: int) -> dict[str, Any]:
+    """``step`` run ``repeats`` times, each in a fresh process: the run of median wall time,
+    with every run's seconds (``all_seconds``)."""
+    runs = sorted(
+        (_in_fresh_process("--step", step, str(pupils)) for _ in range(repeats)),
+        key=lambda r: float(r["seconds"]),
+    )
+    return runs[len(runs) // 2] | {"all_seconds": [round(r["seconds"], 1) for r in runs]}
+
+
 def _pandas_line(pandas: dict[str, Any], headline: dict[str, Any], full: dict[str, Any]) -> str:
     return (
         f"{'':>13}pandas, 3 measures x 4 cohorts (totals): {pandas['seconds']:6.1f} s "
@@ -799,6 +809,7 @@ def _pandas_line(pandas: dict[str, Any], headline: dict[str, Any], full: dict[st
         f"{pandas['cpu_seconds']:.1f} s), peak {pandas['peak_mib']:,.0f} MiB; load "
         f"{pandas['load_before']} -> {pandas['load_after']}\n"
         f"{'':>13}cwsw,   3 measures x 4 cohorts (totals): {headline['seconds']:6.1f} s "
+        f"(median of {headline['all_seconds']}) "
         f"(CPU {headline['cpu_seconds']:.1f} s), peak {headline['peak_mib']:,.0f} MiB; load "
         f"{headline['load_before']} -> {headline['load_after']}\n"
         f"{'':>13}same figures (asserted): pandas / cwsw same work x"
@@ -856,8 +867,9 @@ def main() -> None:
         results[n] = figures | made
         print(_line(n, results[n]), flush=True)
         if args.pandas == n:
-            pandas = _in_fresh_process("--step", "pandas", str(n))
-            headline = _in_fresh_process("--step", "headline", str(n))
+            # Medians: pandas --repeats times (minutes each), cwsw's short run at least 3.
+            pandas = _median_run("pandas", n, args.repeats)
+            headline = _median_run("headline", n, max(3, args.repeats))
             print(_pandas_line(pandas, headline, results[n]), flush=True)
         if not args.keep:
             warehouse_path(n).unlink(missing_ok=True)

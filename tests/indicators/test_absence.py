@@ -31,7 +31,8 @@ def table(schema: dict, rows: list[tuple]) -> ibis.Table:
 
 
 @pytest.fixture(scope="module")
-def enrolments() -> ibis.Table:
+def sources() -> tuple[ibis.Table, ibis.Table, ibis.Table]:
+    """The enrolment rows, session codes and schools the tests below read."""
     pupils = table(
         ENROLMENT_SCHEMA,
         [
@@ -83,7 +84,69 @@ def enrolments() -> ibis.Table:
             "phase": ["Primary", "Secondary", "Alternative provision"],
         }
     )
+    return pupils, absences, schools
+
+
+@pytest.fixture(scope="module")
+def enrolments(sources: tuple[ibis.Table, ibis.Table, ibis.Table]) -> ibis.Table:
+    pupils, absences, schools = sources
     return absence.headline_enrolments(absence.enrolment_absence(pupils, absences, schools, 2025))
+
+
+def by_enrolment(table: ibis.Table) -> dict[str, tuple]:
+    frame = table.execute()
+    columns = ("sessions_possible", "authorised", "unauthorised")
+    return {
+        r.enrolment_id: tuple(float(getattr(r, c)) for c in columns) for r in frame.itertuples()
+    }
+
+
+def test_a_term_alone_takes_that_census_only(
+    sources: tuple[ibis.Table, ibis.Table, ibis.Table],
+) -> None:
+    pupils, absences, schools = sources
+    year = absence.enrolment_year(pupils, absences, 2025)
+
+    def term(census_term: str) -> dict[str, tuple]:
+        return by_enrolment(
+            absence.enrolment_absence(
+                pupils, absences, schools, 2025, terms=(census_term,), year=year
+            )
+        )
+
+    # e1's spring term (the summer census): 30 possible, 2 unauthorised (N).
+    assert term("2025_summer") == {"e1": (30, 0, 2)}
+    # The summer term (the autumn census) with its second half term: 20 + 20; g counted, X not.
+    assert term("2025_autumn") == {"e1": (40, 0, 4)}
+    assert term("2025_spring")["e2"] == (200, 60, 40)
+
+
+def test_the_year_read_whole_equals_the_year_read_by_term(
+    sources: tuple[ibis.Table, ibis.Table, ibis.Table],
+) -> None:
+    pupils, absences, schools = sources
+    whole = absence.enrolment_year(pupils, absences, 2025, by_term=False)
+    by_term = absence.enrolment_year(pupils, absences, 2025)
+    assert len(whole.parts) == 1 and len(by_term.parts) == 3
+
+    def year(read: absence.EnrolmentYear) -> dict[str, tuple]:
+        return by_enrolment(absence.enrolment_absence(pupils, absences, schools, 2025, year=read))
+
+    assert year(whole) == year(by_term)
+    assert year(whole)["e1"] == (100, 4, 6)
+    with pytest.raises(ValueError, match="not by"):
+        absence.enrolment_absence(
+            pupils, absences, schools, 2025, terms=("2025_spring",), year=whole
+        )
+
+
+def test_only_the_details_asked_for_are_carried(
+    sources: tuple[ibis.Table, ibis.Table, ibis.Table],
+) -> None:
+    pupils, absences, _schools = sources
+    read = absence.enrolment_year(pupils, absences, 2025, details=("sex",))
+    assert read.details == ("upn", "nc_year", "sex")
+    assert {"ethnicity", "sen_provision"}.isdisjoint(read.table.columns)
 
 
 def measure(enrolments: ibis.Table, name: str) -> tuple[float, float]:

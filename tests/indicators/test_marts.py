@@ -106,6 +106,72 @@ def _components(unknown: set, relations: list) -> list[tuple[list, list]]:
     return [(sorted(k, key=str), r) for k, r in groups if k]
 
 
+SELECTIONS = {
+    # the benchmark's like-for-like run: no FSM, no social care group, the year as one part
+    "headline": (
+        ("overall_absence", "persistent_absence", "one_plus_suspension"),
+        ("total",),
+        False,
+    ),
+    "fsm and groups": (
+        ("fsm", "enrolments", "ks2_rwm_expected"),
+        ("social_care_group", "fsm_sen"),
+        True,
+    ),
+    "details by term": (("overall_absence", "severe_absence"), ("sex", "sen"), True),
+}
+
+
+@pytest.mark.parametrize("selection", SELECTIONS, ids=list(SELECTIONS))
+def test_a_build_of_some_figures_is_the_full_builds_rows_for_them(
+    built_la: BuiltLA, mart: pd.DataFrame, selection: str
+) -> None:
+    """What a restricted build leaves out (FSM flags, social care groups, pupil details,
+    the terms) changes none of the figures it keeps."""
+    chosen, names, by_term = SELECTIONS[selection]
+    with Warehouse.open(built_la.warehouse_path, read_only=True) as warehouse:
+        (reference,) = pipeline.reference_dates(warehouse)
+        got = marts.build_marts(
+            warehouse.ibis,
+            reference,
+            pipeline.source_loads(warehouse),
+            with_defaults(()),
+            [BY_NAME[m] for m in chosen],
+            names,
+            by_term=by_term,
+        )
+    # Terms are built for the total alone, whatever the year's breakdowns.
+    of_year = mart.breakdown.isin(names) & (mart.period_type == marts.YEAR)
+    of_terms = (mart.period_type == marts.TERM) & by_term
+    wanted = mart[mart.measure.isin(chosen) & (of_year | of_terms)]
+    assert len(got) == len(wanted) > 0
+    key = ["period", "measure", "cohort", "breakdown", "breakdown_value"]
+
+    def same(frame: pd.DataFrame) -> pd.DataFrame:
+        columns = [c for c in marts.MART_COLUMNS if c != "built_at"]
+        return frame[columns].sort_values(key, ignore_index=True).astype({"reference_date": str})
+
+    pd.testing.assert_frame_equal(same(wanted), same(got), check_exact=True)
+
+
+def test_the_columns_a_build_reads_are_found_from_its_expressions(built_la: BuiltLA) -> None:
+    with Warehouse.open(built_la.warehouse_path, read_only=True) as warehouse:
+        con = warehouse.ibis
+        (reference,) = pipeline.reference_dates(warehouse)
+
+        def reads(chosen: tuple[str, ...], names: tuple[str, ...]) -> set[str]:
+            measures = [BY_NAME[m] for m in chosen]
+            return marts.columns_read(con, reference.year, reference, measures, names)
+
+        headline = reads(("overall_absence", "one_plus_suspension"), ("total",))
+        assert {"authorised", "unauthorised", "sessions_possible", "suspensions"} <= headline
+        assert not {"fsm", "fsm6", "social_care_group", "sex", "ethnicity"} & headline
+        assert {"fsm"} <= reads(("overall_absence",), ("fsm_sen",))
+        assert {"fsm6"} <= reads(("fsm6",), ("total",))
+        assert "social_care_group" in reads(("pupils",), ("social_care_group",))
+        assert "ethnicity" in reads(("ks4_attainment8",), ("ethnicity",))
+
+
 def test_what_leaves_has_no_small_count_and_nothing_recoverable(mart: pd.DataFrame) -> None:
     shown = marts.disclosed_mart(mart, threshold=THRESHOLD)
     visible = shown[shown.symbol.isna()]

@@ -8,10 +8,11 @@ enrolment's own possible sessions, over the six half terms of the year.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 
 import ibis
-from ibis import _
 from ibis.expr.types import Table
 
 from cwsw.formats.attendance_codes import AUTHORISED_ABSENCE_CODES, UNAUTHORISED_ABSENCE_CODES
@@ -40,66 +41,110 @@ def census_terms_for_absence(academic_year_end: int) -> tuple[str, str, str]:
 TERM_NAMES = ("autumn", "spring", "summer")
 
 
+ENROLMENT_KEY = ("laestab", "enrolment_id")
+PUPIL_DETAILS = ("upn", "nc_year", "sex", "ethnicity", "sen_provision")
+# Per census term, an enrolment's possible, authorised and unauthorised sessions.
+SESSION_TOTALS = ("possible", "authorised", "unauthorised")
+
+
+# Read by every enrolment population: the pupil (cohorts) and the NC year (headline filter).
+ALWAYS_READ = ("upn", "nc_year")
+
+
+def part_column(total: str, part: int) -> str:
+    """The :class:`EnrolmentYear` column of one part's sessions: ``possible_0``."""
+    return f"{total}_{part}"
+
+
 @dataclass(frozen=True)
 class EnrolmentYear:
-    """A year's enrolments, read once for the year and each of its terms.
+    """A year's enrolments, one row each, read once for the year and each of its terms.
 
-    ``details``: one row per enrolment (``laestab``, ``enrolment_id``, :data:`PUPIL_DETAILS`
-    as at the year's first census); ``possible``: its possible sessions per census term
-    (``census_term``, ``sessions_possible``) from the enrolment rows; ``absence``: its
-    authorised and unauthorised sessions per census term from the session codes.
+    ``table``: ``laestab``, ``enrolment_id``, the ``details`` (of :data:`PUPIL_DETAILS`) as at
+    the year's first census, and per part of the year (``parts``: each census term, or the
+    three together when no term is wanted alone; :func:`part_column`) its possible sessions
+    from the enrolment rows (null where the enrolment is on none of the part's censuses) and
+    its authorised and unauthorised sessions from the session codes (null where none).
     """
 
-    details: Table
-    possible: Table
-    absence: Table
+    table: Table
+    parts: tuple[tuple[str, ...], ...]
+    details: tuple[str, ...] = PUPIL_DETAILS
 
     def cache(self) -> EnrolmentYear:
-        """The three tables stored (each is read by the year and by every term)."""
-        return EnrolmentYear(self.details.cache(), self.possible.cache(), self.absence.cache())
+        """The table stored (it is read by the year and by every term)."""
+        return EnrolmentYear(self.table.cache(), self.parts, self.details)
 
     def release(self) -> None:
-        for table in (self.details, self.possible, self.absence):
-            table.release()
+        self.table.release()
 
-
-ENROLMENT_KEY = ("laestab", "enrolment_id")
+    def parts_of(self, terms: tuple[str, ...]) -> list[int]:
+        """The parts that make up ``terms`` exactly (a ValueError if they cannot)."""
+        chosen = [i for i, part in enumerate(self.parts) if set(part) <= set(terms)]
+        if {t for i in chosen for t in self.parts[i]} != set(terms):
+            raise ValueError(f"the year was read in parts {self.parts}, not by {terms}")
+        return chosen
 
 
 def enrolment_year(
-    pupil_enrolment: Table, pupil_absence: Table, academic_year_end: int
+    pupil_enrolment: Table,
+    pupil_absence: Table,
+    academic_year_end: int,
+    *,
+    by_term: bool = True,
+    details: tuple[str, ...] = PUPIL_DETAILS,
 ) -> EnrolmentYear:
-    """The year's enrolments, details and sessions by census term (:class:`EnrolmentYear`)."""
+    """The year's enrolments, details and sessions by census term (:class:`EnrolmentYear`).
+
+    One aggregate per source table, a part of the year per column: grouping by enrolment
+    alone, not by enrolment and term, keeps a third of the groups, and the details come from
+    the same pass (the first census's row) instead of a window sorting every row. Without
+    ``by_term`` the year is one part; ``details`` (:data:`ALWAYS_READ` added) are the pupil's
+    details carried.
+    """
     year_terms = census_terms_for_absence(academic_year_end)
+    parts = tuple((t,) for t in year_terms) if by_term else (year_terms,)
+    carried = tuple(c for c in PUPIL_DETAILS if c in {*details, *ALWAYS_READ})
     key = list(ENROLMENT_KEY)
-    # Only the columns used: the window below sorts every column it is given.
-    year_rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(year_terms)).select(
-        *key, "census_term", *PUPIL_DETAILS, "sessions_possible", "summer_ht2_sessions_possible"
-    )
-    year_rows = year_rows.mutate(
-        _term_order=ibis.cases(*((year_rows.census_term == t, i) for i, t in enumerate(year_terms)))
-    )
+    rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(year_terms))
     # The pupil's details as at the first census of the year (the autumn census's NC year
     # already belongs to the next year for pupils still on roll).
-    first_seen = ibis.window(group_by=key, order_by="_term_order")
-    details = (
-        year_rows.mutate(_rank=ibis.row_number().over(first_seen))
-        .filter(_._rank == 0)
-        .select(*key, *PUPIL_DETAILS)
+    first_census = ibis.cases(*((rows.census_term == t, i) for i, t in enumerate(year_terms)))
+    possible = rows.sessions_possible.fill_null(0) + rows.summer_ht2_sessions_possible.fill_null(0)
+
+    def in_part(table: Table, part: tuple[str, ...]) -> ibis.ir.BooleanValue | None:
+        return None if part == year_terms else table.census_term.isin(part)
+
+    enrolments = rows.group_by(key).aggregate(
+        # Column by column: PostgreSQL cannot take a struct apart again.
+        **{column: rows[column].argmin(first_census) for column in carried},
+        **{
+            part_column("possible", i): possible.sum(where=in_part(rows, part))
+            for i, part in enumerate(parts)
+        },
     )
-    possible = year_rows.group_by([*key, "census_term"]).aggregate(
-        sessions_possible=(
-            _.sessions_possible.fill_null(0) + _.summer_ht2_sessions_possible.fill_null(0)
-        ).sum()
+    codes = pupil_absence.filter(pupil_absence.census_term.isin(year_terms))
+    code = codes.attendance_code.upper().strip()
+    sessions = codes.sessions.fill_null(0)
+    kinds = {"authorised": AUTHORISED_ABSENCE_CODES, "unauthorised": UNAUTHORISED_ABSENCE_CODES}
+
+    def of_kind(part: tuple[str, ...], listed: tuple[str, ...]) -> ibis.ir.BooleanValue:
+        where = in_part(codes, part)
+        return code.isin(listed) if where is None else where & code.isin(listed)
+
+    missed = codes.group_by(key).aggregate(
+        **{
+            part_column(kind, i): sessions.sum(where=of_kind(part, listed))
+            for i, part in enumerate(parts)
+            for kind, listed in kinds.items()
+        }
     )
-    absences = pupil_absence.filter(pupil_absence.census_term.isin(year_terms))
-    code = absences.attendance_code.upper().strip()
-    sessions = absences.sessions.fill_null(0)
-    absence = absences.group_by([*key, "census_term"]).aggregate(
-        authorised=ibis.ifelse(code.isin(AUTHORISED_ABSENCE_CODES), sessions, 0).sum(),
-        unauthorised=ibis.ifelse(code.isin(UNAUTHORISED_ABSENCE_CODES), sessions, 0).sum(),
+    table = enrolments.left_join(missed, key).select(
+        *key,
+        *carried,
+        *(part_column(total, i) for i in range(len(parts)) for total in SESSION_TOTALS),
     )
-    return EnrolmentYear(details, possible, absence)
+    return EnrolmentYear(table, parts, carried)
 
 
 def enrolment_absence(
@@ -120,37 +165,32 @@ def enrolment_absence(
     :func:`enrolment_year`, if already computed.
     """
     if year is None:
-        year = enrolment_year(pupil_enrolment, pupil_absence, academic_year_end)
-    terms = terms or census_terms_for_absence(academic_year_end)
-    key = list(ENROLMENT_KEY)
-    possible = (
-        year.possible.filter(year.possible.census_term.isin(terms))
-        .group_by(key)
-        .aggregate(sessions_possible=_.sessions_possible.sum())
-    )
-    absence_totals = (
-        year.absence.filter(year.absence.census_term.isin(terms))
-        .group_by(key)
-        .aggregate(authorised=_.authorised.sum(), unauthorised=_.unauthorised.sum())
+        year = enrolment_year(
+            pupil_enrolment, pupil_absence, academic_year_end, by_term=terms is not None
+        )
+    parts = year.parts_of(terms or census_terms_for_absence(academic_year_end))
+    table = year.table
+
+    def over_terms(total: str) -> ibis.ir.IntegerValue:
+        columns = [table[part_column(total, i)].fill_null(0) for i in parts]
+        return functools.reduce(operator.add, columns)
+
+    on_census = functools.reduce(
+        operator.or_, [table[part_column("possible", i)].notnull() for i in parts]
     )
     phases = establishment.select("laestab", "phase").distinct()
-    joined = (
-        year.details.join(possible, key)
-        .left_join(absence_totals, key)
+    return (
+        table.filter(on_census)
         .select(
-            *key,
-            *PUPIL_DETAILS,
-            "sessions_possible",
-            authorised=_.authorised.fill_null(0),
-            unauthorised=_.unauthorised.fill_null(0),
+            *ENROLMENT_KEY,
+            *year.details,
+            sessions_possible=over_terms("possible"),
+            authorised=over_terms("authorised"),
+            unauthorised=over_terms("unauthorised"),
         )
         .left_join(phases, "laestab")
         .drop("laestab_right")
     )
-    return joined
-
-
-PUPIL_DETAILS = ("upn", "nc_year", "sex", "ethnicity", "sen_provision")
 
 
 def headline_enrolments(enrolments: Table) -> Table:

@@ -7,7 +7,6 @@ Sources: DfE, "Key stage 2 attainment" and "Key stage 4 performance" methodology
 from __future__ import annotations
 
 import ibis
-from ibis import _
 from ibis.expr.types import Table
 
 DEFINITION_VERSION = "attainment-1"
@@ -21,15 +20,16 @@ SCORE_TOTAL = ibis.dtype("decimal(38, 9)")
 
 def _with_characteristics(results: Table, pupils: Table, establishment: Table) -> Table:
     """Results with the pupil's spring census characteristics (by UPN) and school phase."""
-    chars = pupils.filter(pupils.upn.notnull()).select(
-        _char_upn="upn", **{c: c for c in CHARACTERISTICS if c != "nc_year"}
-    )
+    # A census built without FSM (for figures that read none) has no fsm columns to bring.
+    present = [c for c in CHARACTERISTICS if c != "nc_year" and c in pupils.columns]
+    chars = pupils.filter(pupils.upn.notnull()).select(_char_upn="upn", **{c: c for c in present})
     phases = establishment.select(_phase_laestab="laestab", phase="phase").distinct()
     joined = results.left_join(chars, results.upn == chars._char_upn).drop("_char_upn")
     joined = joined.left_join(phases, joined.laestab == phases._phase_laestab).drop(
         "_phase_laestab"
     )
-    return joined.mutate(fsm=_.fsm.fill_null(False), fsm6=_.fsm6.fill_null(False))
+    flags = [c for c in ("fsm", "fsm6") if c in present]
+    return joined.mutate(**{c: joined[c].fill_null(False) for c in flags})
 
 
 def _results_of_year(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import pandas as pd
 from ibis import _
 from ibis.expr.types import Table
@@ -104,7 +105,9 @@ def pupil_social_care_groups(con: ibis.BaseBackend, reference_date: dt.date) -> 
     return by_upn.select(_group_upn="upn", social_care_group="social_care_group")
 
 
-def _with_group(population: Table, groups_by_upn: Table) -> Table:
+def _with_group(population: Table, groups_by_upn: Table | None) -> Table:
+    if groups_by_upn is None:  # no figure reads the group
+        return population
     joined = population.left_join(groups_by_upn, population.upn == groups_by_upn._group_upn)
     return joined.drop("_group_upn")
 
@@ -115,11 +118,12 @@ def enrolment_population(
     terms: tuple[str, ...] | None = None,
     fsm: Table | None = None,
     year: absence.EnrolmentYear | None = None,
+    with_fsm: bool = True,
 ) -> Table:
     """The headline absence enrolments of the year (or of some of its census terms), with
-    the pupil's FSM eligibility. ``fsm`` (:func:`~cwsw.indicators.pupils.fsm_flags`) and
-    ``year`` (:func:`~cwsw.indicators.absence.enrolment_year`) may be given already
-    computed."""
+    the pupil's FSM eligibility (unless not ``with_fsm``). ``fsm``
+    (:func:`~cwsw.indicators.pupils.fsm_flags`) and ``year``
+    (:func:`~cwsw.indicators.absence.enrolment_year`) may be given already computed."""
     enrolment = con.table("pupil_enrolment")
     enrolments = absence.headline_enrolments(
         absence.enrolment_absence(
@@ -131,6 +135,8 @@ def enrolment_population(
             year=year,
         )
     )
+    if not with_fsm:
+        return enrolments
     if fsm is None:
         fsm = pupils.fsm_flags(enrolment, con.table("pupil_fsm"), academic_year_end)
     keyed = enrolments.mutate(_pupil=pupils.pupil_key(enrolments))
@@ -141,7 +147,12 @@ def enrolment_population(
     )
 
 
-def census_population(con: ibis.BaseBackend, academic_year_end: int) -> Table:
+def census_population(
+    con: ibis.BaseBackend,
+    academic_year_end: int,
+    fsm: Table | None = None,
+    with_fsm: bool = True,
+) -> Table:
     """The spring census headcount of the year (:func:`~cwsw.indicators.pupils.census_pupils`)."""
     return pupils.census_pupils(
         con.table("pupil_enrolment"),
@@ -149,6 +160,8 @@ def census_population(con: ibis.BaseBackend, academic_year_end: int) -> Table:
         con.table("pupil_fsm"),
         con.table("establishment"),
         academic_year_end,
+        fsm=fsm,
+        with_fsm=with_fsm,
     )
 
 
@@ -158,22 +171,52 @@ def populations(
     census: Table | None = None,
     fsm: Table | None = None,
     year: absence.EnrolmentYear | None = None,
+    with_fsm: bool = True,
 ) -> dict[str, Table]:
     """Every population of the year, before cohorts and social care groups are attached.
 
     ``census`` (:func:`census_population`), ``fsm`` and ``year`` (as for
     :func:`enrolment_population`) may be given already computed: the pupils, KS2 and KS4
     populations all rest on the census, the year's and each term's enrolments on ``year``.
+    Without ``with_fsm`` no population carries FSM flags.
     """
     if census is None:
-        census = census_population(con, academic_year_end)
+        census = census_population(con, academic_year_end, fsm=fsm, with_fsm=with_fsm)
     schools = con.table("establishment")
     return {
-        ENROLMENTS: enrolment_population(con, academic_year_end, fsm=fsm, year=year),
+        ENROLMENTS: enrolment_population(
+            con, academic_year_end, fsm=fsm, year=year, with_fsm=with_fsm
+        ),
         PUPILS: census,
         KS2: attainment.ks2_pupils(con.table("ks2_result"), census, schools, academic_year_end),
         KS4: attainment.ks4_pupils(con.table("ks4_result"), census, schools, academic_year_end),
     }
+
+
+def columns_read(
+    con: ibis.BaseBackend,
+    academic_year_end: int,
+    reference_date: dt.date,
+    chosen: Sequence[Measure],
+    names: tuple[str, ...],
+) -> set[str]:
+    """The population columns the measures of ``chosen`` and the breakdowns ``names`` read.
+
+    Found from the expressions themselves (the fields they refer to), over every population
+    as built in full, so a new measure or breakdown needs no list kept beside it.
+    """
+    full = populations(con, academic_year_end)
+    groups = pupil_social_care_groups(con, reference_date)
+    read: set[str] = set()
+    for population, table in full.items():
+        of_population = [m for m in chosen if m.population == population]
+        if not of_population:
+            continue
+        probe = ibis.table(_with_group(table, groups).schema(), name="probe")
+        values = [v for m in of_population for v in m.function(probe).values()]
+        values += [breakdowns.BREAKDOWNS[name](probe) for name in names]
+        read |= {field.name for value in values for field in value.op().find(ops.Field)}
+    return read
 
 
 def _aggregate(table: Table, chosen: Sequence[Measure]) -> Table:
@@ -284,10 +327,17 @@ def build_marts(
     """
     year = reference_date.year
     specs = {s.name: s for s in cohorts}
+    # FSM flags and pupils' social care groups are computed only if a figure reads them.
+    reads = columns_read(con, year, reference_date, chosen, breakdown_names)
+    with_fsm = bool({"fsm", "fsm6"} & reads)
     memberships = pupil_memberships(
         cohorts, Timelines.from_backend(con), con.table("child_pupil_link"), reference_date
     ).cache()
-    groups_by_upn = pupil_social_care_groups(con, reference_date).cache()
+    groups_by_upn = (
+        pupil_social_care_groups(con, reference_date).cache()
+        if "social_care_group" in reads
+        else None
+    )
     built_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     common: dict[str, Any] = {
         "academic_year": academic_year_label(year),
@@ -299,13 +349,22 @@ def build_marts(
     }
     # Stored once, each read by several populations: FSM flags (every enrolment population),
     # the census (pupils, KS2, KS4), the year's enrolments (the year and each term).
-    fsm = pupils.fsm_flags(con.table("pupil_enrolment"), con.table("pupil_fsm"), year).cache()
-    census = census_population(con, year).cache()
+    fsm = (
+        pupils.fsm_flags(con.table("pupil_enrolment"), con.table("pupil_fsm"), year).cache()
+        if with_fsm
+        else None
+    )
+    census = census_population(con, year, fsm=fsm, with_fsm=with_fsm).cache()
     enrolments = absence.enrolment_year(
-        con.table("pupil_enrolment"), con.table("pupil_absence"), year
+        con.table("pupil_enrolment"),
+        con.table("pupil_absence"),
+        year,
+        by_term=by_term,
+        details=tuple(reads & set(absence.PUPIL_DETAILS)),
     ).cache()
     rows: list[pd.DataFrame] = []
-    for population, table in populations(con, year, census, fsm, enrolments).items():
+    built = populations(con, year, census, fsm, enrolments, with_fsm=with_fsm)
+    for population, table in built.items():
         of_population = [m for m in chosen if m.population == population]
         if of_population:
             wide = _figures(
@@ -322,7 +381,9 @@ def build_marts(
     for census_term in terms:
         term = ABSENCE_TERM[census_term.split("_")[1]]
         table = _with_group(
-            enrolment_population(con, year, (census_term,), fsm=fsm, year=enrolments),
+            enrolment_population(
+                con, year, (census_term,), fsm=fsm, year=enrolments, with_fsm=with_fsm
+            ),
             groups_by_upn,
         )
         wide = _figures(con, table, of_enrolments, memberships, cohorts, ("total",))
@@ -332,7 +393,8 @@ def build_marts(
         }
         rows.append(_rows(wide, of_enrolments, specs, term_common))
     for stored in (memberships, groups_by_upn, fsm, census):
-        stored.release()
+        if stored is not None:
+            stored.release()
     enrolments.release()
     if not rows:
         return pd.DataFrame(columns=list(MART_COLUMNS))

@@ -41,10 +41,21 @@ def pupil_key(table: Table) -> ibis.ir.StringColumn:
     )
 
 
-def _enrolment_upns(pupil_enrolment: Table) -> Table:
-    return pupil_enrolment.select(
-        "census_term", "laestab", "enrolment_id", _pupil=pupil_key(pupil_enrolment)
-    ).distinct()
+ENROLMENT_TERM_KEY = ["census_term", "laestab", "enrolment_id"]
+
+
+def _enrolment_upns(pupil_enrolment: Table, of: Table) -> Table:
+    """The pupil of each enrolment in a census term that ``of`` has rows for.
+
+    Narrowed to ``of``'s enrolments before the distinct: exclusions touch a few enrolments
+    of the millions on roll, and the distinct would otherwise hash every one of them.
+    """
+    keys = of.select(*ENROLMENT_TERM_KEY)
+    return (
+        pupil_enrolment.semi_join(keys, ENROLMENT_TERM_KEY)
+        .select(*ENROLMENT_TERM_KEY, _pupil=pupil_key(pupil_enrolment))
+        .distinct()
+    )
 
 
 def fsm_flags(pupil_enrolment: Table, pupil_fsm: Table, academic_year_end: int) -> Table:
@@ -57,9 +68,7 @@ def fsm_flags(pupil_enrolment: Table, pupil_fsm: Table, academic_year_end: int) 
     """
     day = spring_census_day(academic_year_end)
     six_years_before = dt.date(day.year - FSM6_YEARS, day.month, day.day)
-    periods = pupil_fsm.join(
-        _enrolment_upns(pupil_enrolment), ["census_term", "laestab", "enrolment_id"]
-    )
+    periods = pupil_fsm.join(_enrolment_upns(pupil_enrolment, pupil_fsm), ENROLMENT_TERM_KEY)
     ends = periods.end_date
     covers = (periods.start_date <= day) & (ends.isnull() | (ends >= day))
     within = (periods.start_date <= day) & (ends.isnull() | (ends >= six_years_before))
@@ -75,9 +84,8 @@ def exclusions_by_pupil(
     terms). Columns: ``_pupil``, ``suspensions``, ``permanent_exclusions``.
     """
     terms = census_terms_for_absence(academic_year_end)
-    rows = pupil_exclusion.filter(pupil_exclusion.census_term.isin(terms)).join(
-        _enrolment_upns(pupil_enrolment), ["census_term", "laestab", "enrolment_id"]
-    )
+    of_year = pupil_exclusion.filter(pupil_exclusion.census_term.isin(terms))
+    rows = of_year.join(_enrolment_upns(pupil_enrolment, of_year), ENROLMENT_TERM_KEY)
     category = rows.category.upper().strip()
     return rows.group_by("_pupil").aggregate(
         suspensions=(category == "SUSP").sum(),
@@ -91,13 +99,17 @@ def census_pupils(
     pupil_fsm: Table,
     establishment: Table,
     academic_year_end: int,
+    *,
+    fsm: Table | None = None,
+    with_fsm: bool = True,
 ) -> Table:
     """The spring census headcount: one row per pupil on roll, with characteristics.
 
     A pupil on roll at two schools (dual registration) counts once, at the main (``C`` or
     ``M``) registration. Columns: ``upn``, ``laestab``, ``phase``, ``nc_year``, ``sex``,
     ``ethnicity``, ``sen_provision``, ``fsm``, ``fsm6``, ``suspensions``,
-    ``permanent_exclusions``.
+    ``permanent_exclusions``. ``fsm`` is :func:`fsm_flags` if already computed; without
+    ``with_fsm`` the ``fsm`` and ``fsm6`` columns are left out (for figures that read neither).
     """
     spring = (
         pupil_enrolment.filter(
@@ -115,19 +127,22 @@ def census_pupils(
         .filter(_._rank == 0)
         .select("_pupil", "upn", "laestab", *CENSUS_DETAILS)
     )
-    fsm = fsm_flags(pupil_enrolment, pupil_fsm, academic_year_end)
+    if with_fsm:
+        if fsm is None:
+            fsm = fsm_flags(pupil_enrolment, pupil_fsm, academic_year_end)
+        one = (
+            one.left_join(fsm, "_pupil")
+            .drop("_pupil_right")
+            .mutate(fsm=_.fsm.fill_null(False), fsm6=_.fsm6.fill_null(False))
+        )
     excluded = exclusions_by_pupil(pupil_enrolment, pupil_exclusion, academic_year_end)
     phases = establishment.select("laestab", "phase").distinct()
     return (
-        one.left_join(fsm, "_pupil")
-        .drop("_pupil_right")
-        .left_join(excluded, "_pupil")
+        one.left_join(excluded, "_pupil")
         .drop("_pupil_right")
         .left_join(phases, "laestab")
         .drop("laestab_right")
         .mutate(
-            fsm=_.fsm.fill_null(False),
-            fsm6=_.fsm6.fill_null(False),
             suspensions=_.suspensions.fill_null(0),
             permanent_exclusions=_.permanent_exclusions.fill_null(0),
         )
