@@ -719,3 +719,12 @@ def test_without_a_benchmark_folder_the_dashboard_says_none_are_loaded_and_a_bad
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-testid="benchmark-error"' in html and "no DfE benchmark files" in html
+    assert str(tmp_path) not in html and "the benchmark folder" in html  # no server path
+    # A file that cannot be read is named by its file name alone.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "absence_la.csv").write_text("not,an,ees,file\n1,2,3,4\n", encoding="utf-8")
+    point_benchmarks_at(settings, broken)
+    html = client.get("/").content.decode()
+    assert 'data-testid="benchmark-error"' in html and "absence_la.csv" in html
+    assert str(tmp_path) not in html

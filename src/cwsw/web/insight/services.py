@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -218,11 +220,22 @@ def benchmark_page(marts: DisclosedMarts, year: str) -> BenchmarkPage:
             marts, year, published, settings.CWSW.la_code or None
         )
     except (OSError, ValueError) as error:  # BenchmarkFileError is a ValueError
-        log.warning("benchmark figures not read: %s", type(error).__name__)
+        # The page names the file and the fault, never where the server keeps it; the log,
+        # which administrators read, has the folder too (published files: no personal data).
+        log.warning("benchmark figures not read: %s", error)
         return BenchmarkPage(
-            error=f"The published benchmark figures could not be read: {error}", configured=True
+            error=f"The published benchmark figures could not be read: {_unplaced(error, folder)}",
+            configured=True,
         )
     return BenchmarkPage(tuple(tables), found, configured=True)
+
+
+def _unplaced(error: Exception, folder: Path) -> str:
+    """``error``'s message with the benchmark folder's path taken out."""
+    message = str(error)
+    for place in {str(folder), str(folder.resolve())}:
+        message = message.replace(place + os.sep, "").replace(place, "the benchmark folder")
+    return message
 
 
 # -- breakdowns, overlaps, schools --------------------------------------------------------------
