@@ -432,6 +432,25 @@ def dashboard_pupil_cells(html: str) -> list[str]:
 # -- the test -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def published_benchmarks(settings: Any, fixtures_dir: Path) -> str:
+    """DfE's published files set beside the LA's figures (CWSW_BENCHMARKS_DIR), with an LA
+    code so that the region and statistical neighbour columns appear too: the walk checks the
+    benchmark tables as it checks every other part of the dashboard. Returns the LA code."""
+    import csv
+    from dataclasses import replace
+
+    folder = fixtures_dir / "dfe-outcomes"
+    with (folder / "absence_la.csv").open(encoding="utf-8-sig", newline="") as handle:
+        la_code = next(
+            row["old_la_code"]
+            for row in csv.DictReader(handle)
+            if row["time_period"] == "202425" and row["geographic_level"] == "Local authority"
+        )
+    settings.CWSW = replace(settings.CWSW, benchmarks_dir=folder, la_code=la_code)
+    return la_code
+
+
 @pytest.mark.parametrize("role", WALKED_ROLES)
 def test_walk_every_page_of_a_role(
     page: Any,
@@ -439,6 +458,7 @@ def test_walk_every_page_of_a_role(
     live_server: Any,
     accounts: dict[str, Any],
     insight_site: Path,
+    published_benchmarks: str,
     mart_counts: dict[MartKey, float],
     axe_source: str,
     role: str,
@@ -447,6 +467,9 @@ def test_walk_every_page_of_a_role(
     visited = {seen.name for seen in walk.visits}
     expected = {name for name, _ in pages_for(role)}
     assert expected <= visited, f"not walked: {expected - visited}"
+    if "insight:dashboard" in visited:  # the benchmark tables were there to be checked
+        dashboards = [seen.html for seen in walk.visits if seen.name == "insight:dashboard"]
+        assert any('data-kind="statistical_neighbours"' in html for html in dashboards)
 
     problems = list(walk.problems)
     problems += audit_problems(walk, accounts[role])
