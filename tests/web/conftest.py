@@ -169,6 +169,11 @@ def page(browser: Any, network: NetworkLog) -> Iterator[Any]:
             network.off_site.append(request.url)
 
     def on_failed(request: Any) -> None:
+        # Chromium fetches a page's icon itself and drops the fetch if the walk has moved on
+        # first: that is the browser's doing, not the page's (a missing icon is a 404 instead).
+        icon = urlsplit(request.url).path.rsplit("/", 1)[-1].startswith("favicon")
+        if icon and request.failure == "net::ERR_ABORTED":
+            return
         network.failed.append(f"{request.url} {request.failure}")
 
     def on_response(response: Any) -> None:
