@@ -45,6 +45,7 @@ from cwsw.web.children.keys import child_key
 from tests.conftest import PROJECT_ROOT
 from tests.web import child_data
 from tests.web.test_permission_matrix import MATRIX, _kwargs, url_names
+from tests.web.test_web_insight import point_benchmarks_at, published_rows
 
 pytestmark = pytest.mark.browser
 
@@ -437,17 +438,13 @@ def published_benchmarks(settings: Any, fixtures_dir: Path) -> str:
     """DfE's published files set beside the LA's figures (CWSW_BENCHMARKS_DIR), with an LA
     code so that the region and statistical neighbour columns appear too: the walk checks the
     benchmark tables as it checks every other part of the dashboard. Returns the LA code."""
-    import csv
-    from dataclasses import replace
-
     folder = fixtures_dir / "dfe-outcomes"
-    with (folder / "absence_la.csv").open(encoding="utf-8-sig", newline="") as handle:
-        la_code = next(
-            row["old_la_code"]
-            for row in csv.DictReader(handle)
-            if row["time_period"] == "202425" and row["geographic_level"] == "Local authority"
-        )
-    settings.CWSW = replace(settings.CWSW, benchmarks_dir=folder, la_code=la_code)
+    la_code = next(
+        row["old_la_code"]
+        for row in published_rows(folder)
+        if row["time_period"] == "202425" and row["geographic_level"] == "Local authority"
+    )
+    point_benchmarks_at(settings, folder, la_code)
     return la_code
 
 

@@ -45,8 +45,6 @@ ENROLMENT_KEY = ("laestab", "enrolment_id")
 PUPIL_DETAILS = ("upn", "nc_year", "sex", "ethnicity", "sen_provision")
 # Per census term, an enrolment's possible, authorised and unauthorised sessions.
 SESSION_TOTALS = ("possible", "authorised", "unauthorised")
-
-
 # Read by every enrolment population: the pupil (cohorts) and the NC year (headline filter).
 ALWAYS_READ = ("upn", "nc_year")
 

@@ -105,7 +105,7 @@ def _release_idle() -> None:
                 anchor.connection.close()
                 del _anchors[key]
         if _anchors:
-            # Wake when the most recently idle anchor is due, not a whole hold later.
+            # Wake when the first remaining anchor falls due, not a whole hold later.
             due = min(anchor.last_used for anchor in _anchors.values()) + HOLD_SECONDS
             _release_timer = _release_later(max(due - now, 0.01))
         else:
@@ -120,7 +120,7 @@ def _release_later(delay: float | None = None) -> threading.Timer:
 
 
 def release_anchors() -> None:
-    """Let go of every anchor now (and of the timer): before a load in this process, in tests."""
+    """Let go of every anchor now, and of the timer (tests start and end with none held)."""
     global _release_timer
     with _anchors_lock:
         if _release_timer is not None:
