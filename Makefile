@@ -55,9 +55,11 @@ browser:
 demo: env
 	$(CWSW) demo --seed $(SEED) --pupils $(PUPILS) --dir $(DEMO_DIR) $(if $(filter 0,$(SERVE)),--no-serve,--serve)
 
+# Layers (docs/architecture.md): import-linter's contract in pyproject.toml.
 lint: env
 	$(VENV)/bin/ruff check src tests benchmarks tools
 	$(VENV)/bin/ruff format --check src tests benchmarks tools
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: env
 	$(VENV)/bin/mypy

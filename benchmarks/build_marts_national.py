@@ -55,11 +55,11 @@ TARGET_SECONDS = 300
 TARGET_PANDAS_RATIO = 10
 
 # Children with a social worker in the six years, per pupil: about 900,000 at 8 million
-# pupils; the linked ones are ever-CIN pupils, about 10.5% of the roll (DOMAIN.md §1).
+# pupils; the linked ones are ever-CIN pupils, about 10.5% of the roll (docs/domain.md §1).
 CHILDREN_PER_PUPIL = 0.1125
 LINKED_SHARE = 0.93
 # A child's status at the reference 31 March (the rest: a social worker earlier in the six
-# years, none now). About a quarter of the ever-6 cohort is open at 31 March (DOMAIN.md §2).
+# years, none now). About a quarter of the ever-6 cohort is open at 31 March (docs/domain.md §2).
 CINO_SHARE, CPPO_SHARE, CLA_SHARE = 0.19, 0.04, 0.07
 CLA_12_MONTHS_SHARE = 0.7
 # Pupils per school, by phase.
@@ -834,6 +834,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.step:
         step, n = args.step[0], int(args.step[1])
+        figures: dict[str, Any]
         if step == "generate":
             figures = generate(n)
         elif step == "build":

@@ -371,8 +371,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.run:
         kind, folder = args.run
-        runs = {"csv": bare_csv, "duckdb": bare_duckdb, "check": check_only, "cwsw": cwsw}
-        figures = runs[kind](folder)
+        runners = {"csv": bare_csv, "duckdb": bare_duckdb, "check": check_only, "cwsw": cwsw}
+        figures = runners[kind](folder)
         figures["peak_mib"] = peak_mib()
         print(json.dumps(figures))
         return

@@ -45,7 +45,7 @@ import pyarrow as pa
 
 SEED = 20261202
 # Share of person records who are pupils (the rest are under 5, over 16, or not in a state
-# school: DOMAIN.md §4 has about half of CIN at 31 March matched to pupils; the person
+# school: docs/domain.md §4 has about half of CIN at 31 March matched to pupils; the person
 # extract covers every child with a social worker in recent years, so more).
 PUPIL_SHARE = 0.6
 # Faults on the social care side of a true pair (independent draws).

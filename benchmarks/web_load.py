@@ -358,10 +358,10 @@ def run_user(
         started = time.perf_counter()
         try:
             status, location, _ = browser.request("GET", path)
-            error = "" if 200 <= status < 300 else f"status {status} {location}".strip()
+            outcome = "" if 200 <= status < 300 else f"status {status} {location}".strip()
         except (OSError, http.client.HTTPException) as failure:
-            error = type(failure).__name__
-        out.append(Sample(page_type(path), time.perf_counter() - started, error))
+            outcome = type(failure).__name__
+        out.append(Sample(page_type(path), time.perf_counter() - started, outcome))
         if think and not stop.is_set():
             stop.wait(pace.uniform(0.5 * think, 1.5 * think))
     browser.connection.close()

@@ -2,7 +2,7 @@
 
 Everything here re-derives the figures in plain Python straight from the generated files
 (lxml for the CIN census, csv for the rest), following DfE's definitions as written in
-DOMAIN.md, and compares them with what the pipeline put in the mart, to the session.
+docs/domain.md, and compares them with what the pipeline put in the mart, to the session.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from lxml import etree
 
-from cwsw.linkage.upn import clean_upn, normalise_id
+from cwsw.domain.upn import clean_upn, normalise_id
 from cwsw.warehouse.connection import Warehouse
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ class Independent:
 
     def _read_cin(self, path: Path) -> None:
         root = etree.parse(str(path)).getroot()
-        year = int(root.findtext("Header/CollectionDetails/Year"))
+        year_text = root.findtext("Header/CollectionDetails/Year")
+        assert year_text is not None
+        year = int(year_text)
         for child in root.iter("Child"):
             child_id = normalise_id(child.findtext("ChildIdentifiers/LAchildID"))
             assert child_id
@@ -154,7 +156,8 @@ class Independent:
             period_start, reach = None, None
             for start, end in sorted(episodes):
                 far = end or dt.date.max
-                if period_start is None or start > reach:
+                # period_start and reach are set together: both None only before the first
+                if period_start is None or reach is None or start > reach:
                     period_start = start
                 reach = far if reach is None else max(reach, far)
                 if is_open(start, end, REF):

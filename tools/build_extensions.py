@@ -29,7 +29,7 @@ def main() -> None:
         Extension(
             name,
             [source],
-            include_dirs=lxml.get_include(),
+            include_dirs=lxml.get_include(),  # type: ignore[attr-defined]
             extra_compile_args=["-Wno-unused-function"],
         )
         for name, source in EXTENSIONS.items()

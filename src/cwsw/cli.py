@@ -1,4 +1,9 @@
-"""The command line: one Typer app over the same functions the web app and the tests call."""
+"""The command line: one Typer app over the same functions the web app and the tests call.
+
+Over 500 lines by design: one short function per command (options, progress bar, the one
+call into the layer below, the printed result), kept in one file so ``cwsw --help`` and the
+code read in the same order. Logic never lives here.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from cwsw import pipeline
-from cwsw.settings import Settings, get_settings
+from cwsw.settings import SettingError, Settings, get_settings
 
 if TYPE_CHECKING:
     from cwsw.warehouse.load import LoadResult
@@ -32,6 +37,16 @@ console = Console(stderr=True)
 out = Console()
 
 
+@app.callback()
+def _check_settings() -> None:
+    """Every command starts from readable settings: a bad value is one line, not a traceback."""
+    try:
+        get_settings()
+    except SettingError as error:
+        console.print(f"[bold red]Error:[/] {error}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
 @contextmanager
 def _progress() -> Iterator[Progress]:
     with Progress(
@@ -41,7 +56,7 @@ def _progress() -> Iterator[Progress]:
         TimeElapsedColumn(),
         console=console,
         transient=False,
-        disable=not console.is_terminal and os.environ.get("CWSW_PROGRESS") != "1",
+        disable=not console.is_terminal and not get_settings().progress,
     ) as progress:
         yield progress
 
@@ -287,7 +302,7 @@ def _decide(
 
     from cwsw.linkage import review
 
-    who = by or os.environ.get("CWSW_USER") or getpass.getuser()
+    who = by or get_settings().user or getpass.getuser()
     try:
         made = review.decide(
             get_settings().linkage_decisions_path,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortSpec
+from cwsw.domain.calendar import academic_year_label
 from cwsw.indicators import engines, marts
 from cwsw.linkage.probabilistic import Thresholds
 from cwsw.linkage.run import CHILD_PUPIL_LINK, LinkageRun, LinkOptions, run_linkage
@@ -123,7 +124,7 @@ def build(
         for date, frame in zip(dates, frames, strict=True):
             warehouse.execute(
                 f"DELETE FROM {marts.MART} WHERE academic_year = ?",
-                [marts.academic_year_label(date.year)],
+                [academic_year_label(date.year)],
             )
             warehouse.insert_arrow(marts.MART, pa.Table.from_pandas(frame, preserve_index=False))
     return sum(len(f) for f in frames)

@@ -1,4 +1,15 @@
-"""One typed settings object, read from the environment (12-factor, as find-moj-data does)."""
+"""One typed settings object, read from the environment (12-factor, as find-moj-data does).
+
+Every environment variable cwsw reads is declared once, here, in :data:`SETTINGS`: its name,
+default, type, what it does and where it is used. :class:`Settings` carries the values the code
+uses, and :meth:`Settings.from_env` reads each through the registry (a name that is not declared
+is refused). ``tools/settings_doc.py`` writes the table in ``docs/settings.md`` from the
+registry, and ``tests/test_settings_doc.py`` fails when that table is out of date or when any
+module under ``src/`` reads a variable the registry does not declare.
+
+Over 500 lines by design: most of it is the registry, one declaration per variable, kept
+beside the object that reads them so that a new setting is one edit in one file.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +17,462 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# The repository this module was installed from (src/cwsw/settings.py -> the repository).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_GOVUK_FRONTEND_DIR = REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+RUNTIME = "runtime"  # read by the product (src/)
+TESTS = "tests"  # read by the test suite only
+BENCHMARKS = "benchmarks"  # read by the scripts in benchmarks/ only
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: the one place it is declared."""
+
+    name: str
+    group: str  # the heading it is listed under in docs/settings.md
+    type: str  # path, text, secret, URL, integer, number, flag (1 = on), list
+    default: str  # as a person reads it (Markdown)
+    description: str  # what it does (Markdown)
+    used_by: tuple[str, ...]  # modules or files that act on it
+    field: str | None = None  # the Settings attribute that carries it, if any
+    scope: str = RUNTIME
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # -- Where state lives ------------------------------------------------------------------
+    Setting(
+        "CWSW_HOME",
+        "Where state lives",
+        "path",
+        "`var` (relative to the working directory)",
+        "The folder cwsw keeps its state in: the warehouse, the app database, the linkage "
+        "decisions and model, and the generated secret and pseudonym keys, unless their own "
+        "settings say otherwise. `cwsw demo` sets it to its `--dir`.",
+        ("cwsw.settings", "cwsw.web.keys", "cwsw.cli (demo)"),
+        field="home",
+    ),
+    Setting(
+        "CWSW_WAREHOUSE",
+        "Where state lives",
+        "path",
+        "`<home>/warehouse.duckdb`",
+        "The DuckDB warehouse file: loads and findings, canonical tables, links, marts.",
+        ("cwsw.cli", "cwsw.web.children.reads", "cwsw.web.insight.services"),
+        field="warehouse_path",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "Where state lives",
+        "URL",
+        "`sqlite:///<home>/app.sqlite3`",
+        "The web app's database (accounts, audit log, caseloads): `sqlite:////absolute/path` "
+        "or `postgresql://user:password@host:port/name`.",
+        ("cwsw.web.settings", "cwsw.web.database"),
+        field="app_database_url",
+    ),
+    Setting(
+        "CWSW_LINKAGE_DECISIONS",
+        "Where state lives",
+        "path",
+        "`<home>/linkage_decisions.sqlite3`",
+        "The append-only log of accept / reject decisions on linkage pairs (SQLite). Kept "
+        "apart from the warehouse so that decisions outlive every rebuild (ADR 0004).",
+        ("cwsw.cli (link)", "cwsw.linkage.review", "cwsw.pipeline", "cwsw.web.data.services"),
+        field="linkage_decisions_path",
+    ),
+    Setting(
+        "CWSW_LINKAGE_MODEL",
+        "Where state lives",
+        "path",
+        "`<home>/linkage_model.json`",
+        "Where the trained Splink model is saved (JSON, with the Splink version, seed, "
+        "training method and label count).",
+        ("cwsw.pipeline",),
+        field="linkage_model_path",
+    ),
+    # -- Disclosure control -----------------------------------------------------------------
+    Setting(
+        "CWSW_SUPPRESSION_THRESHOLD",
+        "Disclosure control",
+        "integer",
+        "`5`",
+        "Counts from 1 to this value are shown as `c`, with every rate built on them; "
+        "secondary suppression then hides whatever could be worked back from totals "
+        "(`docs/domain.md` §4, `docs/marts.md`).",
+        (
+            "cwsw.cli (export marts, report, demo)",
+            "cwsw.indicators.insight",
+            "cwsw.web.insight.services",
+        ),
+        field="suppression_threshold",
+    ),
+    # -- Linkage ----------------------------------------------------------------------------
+    Setting(
+        "CWSW_LINK_MATCH_PROBABILITY",
+        "Linkage",
+        "number",
+        "`0.95`",
+        "A Splink pair at or above this match probability (each the other's best, and clear "
+        "of the runner-up by the margin) is linked as a match.",
+        ("cwsw.pipeline", "cwsw.linkage.run", "cwsw.linkage.probabilistic"),
+        field="link_match_probability",
+    ),
+    Setting(
+        "CWSW_LINK_POTENTIAL_PROBABILITY",
+        "Linkage",
+        "number",
+        "`0.2`",
+        "A pair at or above this probability that is not a match is a potential match and "
+        "goes to the review queue (`cwsw link review`).",
+        ("cwsw.pipeline", "cwsw.linkage.run", "cwsw.linkage.probabilistic"),
+        field="link_potential_probability",
+    ),
+    Setting(
+        "CWSW_LINK_MARGIN_WEIGHT",
+        "Linkage",
+        "number",
+        "`3.0`",
+        "Two candidates within this many match-weight units (log2 Bayes factor; 3 is 8 times "
+        'as likely) are too close to call: "many matches", sent to review.',
+        ("cwsw.pipeline", "cwsw.linkage.run", "cwsw.linkage.probabilistic"),
+        field="link_margin_weight",
+    ),
+    Setting(
+        "CWSW_LINK_SEED",
+        "Linkage",
+        "integer",
+        "`42`",
+        "The seed of Splink's random sample for u estimation: the same seed, the same model.",
+        ("cwsw.pipeline", "cwsw.linkage.run", "cwsw.linkage.splink_engine"),
+        field="link_seed",
+    ),
+    Setting(
+        "CWSW_LINK_ENGINE",
+        "Linkage",
+        "text",
+        "`duckdb`",
+        "Where Splink runs: `duckdb` (its own in-memory DuckDB) or `spark` (a region or "
+        "national body); any other value is refused when a linkage starts.",
+        ("cwsw.pipeline", "cwsw.linkage.run", "cwsw.linkage.splink_engine"),
+        field="link_engine",
+    ),
+    Setting(
+        "CWSW_SPARK_MASTER",
+        "Linkage",
+        "text",
+        "`local[2]`",
+        "The Spark master for linkage on `spark` and for `cwsw build --engine spark`.",
+        ("cwsw.pipeline", "cwsw.linkage.splink_engine", "cwsw.indicators.engines"),
+        field="spark_master",
+    ),
+    Setting(
+        "CWSW_SPARK_SHUFFLE_PARTITIONS",
+        "Linkage",
+        "integer",
+        "`4`",
+        "Spark's partitions per shuffle (small for local mode, larger on a cluster).",
+        ("cwsw.pipeline", "cwsw.linkage.splink_engine", "cwsw.indicators.engines"),
+        field="spark_shuffle_partitions",
+    ),
+    # -- Building the marts -----------------------------------------------------------------
+    Setting(
+        "CWSW_BUILD_ENGINE",
+        "Building the marts",
+        "text",
+        "`duckdb`",
+        "Where `cwsw build` computes the marts: `duckdb` (the warehouse itself), `postgres` "
+        "or `spark`; the rows are stored in the warehouse whichever computes them. "
+        "`cwsw build --engine` overrides it.",
+        ("cwsw.cli (build)", "cwsw.indicators.engines"),
+        field="build_engine",
+    ),
+    Setting(
+        "CWSW_BUILD_POSTGRES_URL",
+        "Building the marts",
+        "URL",
+        "unset",
+        "The PostgreSQL server a `postgres` build copies the tables to (a scratch schema "
+        "`cwsw_build_<random>`, dropped at the end). Needed for `--engine postgres`.",
+        ("cwsw.pipeline", "cwsw.indicators.engines"),
+        field="build_postgres_url",
+    ),
+    # -- Web app ----------------------------------------------------------------------------
+    Setting(
+        "CWSW_SECRET_KEY",
+        "Web app",
+        "secret",
+        "unset: generated once into `<home>/secret_key` (mode 0600)",
+        "Django's `SECRET_KEY` (sessions, CSRF tokens).",
+        ("cwsw.web.settings", "cwsw.web.keys"),
+        field="secret_key",
+    ),
+    Setting(
+        "CWSW_PSEUDONYM_KEY",
+        "Web app",
+        "secret",
+        "unset: generated once into `<home>/pseudonym_key` (mode 0600)",
+        "The key of children's pseudonymous keys in URLs, the audit log and the analyst's "
+        "pages. Separate from the secret key, so rotating Django's key does not change every "
+        "child's key (ADR 0005).",
+        ("cwsw.web.settings", "cwsw.web.keys", "cwsw.web.children.keys"),
+        field="pseudonym_key",
+    ),
+    Setting(
+        "CWSW_DEBUG",
+        "Web app",
+        "flag (1 = on)",
+        "`0`",
+        "`1`: Django's debug mode. Never in production.",
+        ("cwsw.web.settings",),
+        field="debug",
+    ),
+    Setting(
+        "CWSW_ALLOWED_HOSTS",
+        "Web app",
+        "list",
+        "`127.0.0.1,localhost`",
+        "The host names the web app answers to, comma-separated.",
+        ("cwsw.web.settings",),
+        field="allowed_hosts",
+    ),
+    Setting(
+        "CWSW_HTTPS",
+        "Web app",
+        "flag (1 = on)",
+        "`0`",
+        "`1`: served over HTTPS behind a proxy: `__Host-` secure cookies, HSTS, a redirect to "
+        "HTTPS, `X-Forwarded-Proto` trusted, and django-axes counting one proxy.",
+        ("cwsw.web.settings",),
+        field="https",
+    ),
+    Setting(
+        "CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL",
+        "Web app",
+        "flag (1 = on)",
+        "`0`",
+        "`1`: the child-level roles (advisory teacher, DSL, analyst) and administrators must "
+        "set up a TOTP app before any other page; otherwise it is optional (ADR 0012).",
+        ("cwsw.web.settings", "cwsw.web.accounts.second_factor"),
+        field="require_totp_for_child_level",
+    ),
+    Setting(
+        "CWSW_GOVUK_FRONTEND_DIR",
+        "Web app",
+        "path",
+        "`node_modules/govuk-frontend/dist/govuk` in the repository",
+        "GOV.UK Frontend's `dist/govuk` folder, served as static files (no CDN).",
+        ("cwsw.web.settings",),
+        field="govuk_frontend_dir",
+    ),
+    Setting(
+        "CWSW_BENCHMARKS_DIR",
+        "Web app",
+        "path",
+        "unset: the dashboard says no published figures are loaded",
+        "A folder of DfE's published EES files (`absence_la.csv`, `ks2_la.csv`, `ks4_la.csv`, "
+        "statistical neighbours), read in place: the dashboard sets the LA's disclosed figures "
+        "beside England's (ADR 0010). The report takes `--benchmarks` instead.",
+        ("cwsw.web.insight.services", "cwsw.indicators.benchmarks"),
+        field="benchmarks_dir",
+    ),
+    Setting(
+        "CWSW_LA_CODE",
+        "Web app",
+        "text",
+        "unset",
+        "The LA's old 3-digit code: with `CWSW_BENCHMARKS_DIR`, the dashboard adds its "
+        "region's and its statistical neighbours' figures. The report takes `--la-code`.",
+        ("cwsw.web.insight.services", "cwsw.indicators.benchmarks"),
+        field="la_code",
+    ),
+    # -- The report --------------------------------------------------------------------------
+    Setting(
+        "CWSW_LA_NAME",
+        "The report",
+        "text",
+        "unset: DfE's name for `--la-code` when `--benchmarks` is given, else no name",
+        "The local authority's name as the VSH report's title gives it (`Kent`: \"Children "
+        'with a social worker: Kent Virtual School report, 2024/25").',
+        ("cwsw.reports.vsh",),
+        field="la_name",
+    ),
+    Setting(
+        "CWSW_TEST_DATABASE_NAME",
+        "Web app",
+        "text",
+        "unset: Django's `test_<name>`",
+        "The name of the database Django's test runner creates, for a test run on a shared "
+        "PostgreSQL server (`tests/web/test_postgres.py` sets it).",
+        ("cwsw.web.settings",),
+        field="test_database_name",
+    ),
+    # -- Command line -----------------------------------------------------------------------
+    Setting(
+        "CWSW_PROGRESS",
+        "Command line",
+        "flag (1 = on)",
+        "`0`: progress bars only on a terminal",
+        "`1`: show progress bars even when standard error is not a terminal.",
+        ("cwsw.cli",),
+        field="progress",
+    ),
+    Setting(
+        "CWSW_USER",
+        "Command line",
+        "text",
+        "unset: the login name",
+        "Who `cwsw link accept` and `cwsw link reject` record as deciding when `--by` is not "
+        "given.",
+        ("cwsw.cli (link accept, link reject)",),
+        field="user",
+    ),
+    # -- Reading files ----------------------------------------------------------------------
+    Setting(
+        "CWSW_INGEST_WORKERS",
+        "Reading files",
+        "integer",
+        "unset: 2 reading processes for a CIN census of 64 MiB or more (at most the cores), else 1",
+        "How many processes read one CIN census file (ADR 0003).",
+        ("cwsw.formats.cin_census",),
+        field="ingest_workers",
+    ),
+    Setting(
+        "CWSW_CIN_WALK",
+        "Reading files",
+        "text",
+        "unset: the compiled walk where `make env` built it",
+        "`python`: read each CIN census child with the Python walk (the reference) even where "
+        "the compiled walk is built (ADR 0003).",
+        ("cwsw.formats.cin_census",),
+        field="cin_walk",
+    ),
+    # -- Tests ------------------------------------------------------------------------------
+    Setting(
+        "CWSW_TEST_POSTGRES_URL",
+        "Tests",
+        "URL",
+        "`postgresql://postgres@127.0.0.1:5432/test`",
+        "The PostgreSQL server the `postgres`-marked tests create their databases and schemas on.",
+        (
+            "tests/indicators/test_engines.py",
+            "tests/web/test_postgres.py",
+            "tests/test_benchmark_scripts.py",
+        ),
+        scope=TESTS,
+    ),
+    Setting(
+        "CWSW_SCREENSHOTS",
+        "Tests",
+        "path",
+        "`var/test-artefacts/screenshots`",
+        "Where the browser tests keep a full-page screenshot of every page, per role (ADR 0011).",
+        ("tests/web/test_web_walks.py", "tests/web/test_web_browser.py"),
+        scope=TESTS,
+    ),
+    # -- Benchmark scripts ------------------------------------------------------------------
+    Setting(
+        "CWSW_BENCH_DIR",
+        "Benchmark scripts",
+        "path",
+        "`var/bench`",
+        "Where `build_marts_national.py` keeps its synthetic national warehouses.",
+        ("benchmarks/build_marts_national.py",),
+        scope=BENCHMARKS,
+    ),
+    Setting(
+        "CWSW_BENCH_CACHE",
+        "Benchmark scripts",
+        "path",
+        "`var/bench`",
+        "Where `ingest_school_census.py` keeps its generated census extracts "
+        "(`<cache>/school_census`).",
+        ("benchmarks/ingest_school_census.py",),
+        scope=BENCHMARKS,
+    ),
+    Setting(
+        "CWSW_BENCH_POSTGRES_URL",
+        "Benchmark scripts",
+        "URL",
+        "`postgresql://postgres@127.0.0.1:5432/test`",
+        "The PostgreSQL server `web_load.py` creates and drops its database on.",
+        ("benchmarks/web_load.py",),
+        scope=BENCHMARKS,
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value; only a variable declared in :data:`SETTINGS` may be read."""
+    if name not in BY_NAME:
+        raise KeyError(f"{name} is not declared in cwsw.settings.SETTINGS")
+    return os.environ.get(name)
+
+
+def _text(name: str, default: str = "") -> str:
+    value = _raw(name)
+    return default if value is None else value
+
 
 def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    value = _raw(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _optional_int(name: str) -> int | None:
+    value = _raw(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    value = _raw(name)
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a number, not {value!r}") from None
+
+
+def _flag(name: str) -> bool:
+    """On when the variable is exactly ``1``."""
+    return _raw(name) == "1"
+
+
+def _choice(name: str, default: str) -> str:
+    """Trimmed and lower-cased; blank is the default."""
+    return _text(name).strip().lower() or default
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where cwsw keeps its state and how it discloses figures.
+    """Where cwsw keeps its state, how it discloses figures, links, builds and serves.
 
-    Every value comes from a ``CWSW_*`` environment variable, with a default that suits a
-    single analyst's machine (the embedded SQLite + DuckDB set-up).
+    Every value comes from an environment variable declared in :data:`SETTINGS`, with a
+    default that suits a single analyst's machine (the embedded SQLite + DuckDB set-up).
     """
 
     home: Path
     warehouse_path: Path
     app_database_url: str
-    # Disclosure control: counts from 1 to this value are suppressed as "c" (DOMAIN.md §4).
+    # Disclosure control: counts from 1 to this value are suppressed as "c" (docs/domain.md §4).
     suppression_threshold: int
     secret_key: str
     debug: bool
@@ -62,40 +506,70 @@ class Settings:
     # statistical neighbours' figures. Unset: the dashboard says none are loaded.
     benchmarks_dir: Path | None = None
     la_code: str = ""
+    # The LA's name on the VSH report's title (CWSW_LA_NAME); empty: DfE's name for the
+    # report's --la-code if its benchmark files give one, else the title names no LA.
+    la_name: str = ""
+    # The web app (cwsw.web.settings). An empty key is generated once into <home>.
+    pseudonym_key: str = ""
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+    https: bool = False
+    require_totp_for_child_level: bool = False
+    govuk_frontend_dir: Path = DEFAULT_GOVUK_FRONTEND_DIR
+    test_database_name: str = ""
+    # The command line: progress bars off a terminal; who decides a linkage pair.
+    progress: bool = False
+    user: str = ""
+    # Reading a CIN census: reading processes (None: by file size) and the walk ("python"
+    # forces the Python walk; anything else uses the compiled one where it is built).
+    ingest_workers: int | None = None
+    cin_walk: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
-        home = Path(os.environ.get("CWSW_HOME", "var")).resolve()
-        warehouse = Path(os.environ.get("CWSW_WAREHOUSE", str(home / "warehouse.duckdb")))
-        app_db = os.environ.get("DATABASE_URL", f"sqlite:///{home / 'app.sqlite3'}")
+        home = Path(_text("CWSW_HOME", "var")).resolve()
+        warehouse = Path(_text("CWSW_WAREHOUSE", str(home / "warehouse.duckdb")))
+        benchmarks_dir = _text("CWSW_BENCHMARKS_DIR")
         return cls(
             home=home,
             warehouse_path=warehouse.resolve(),
-            app_database_url=app_db,
+            app_database_url=_text("DATABASE_URL", f"sqlite:///{home / 'app.sqlite3'}"),
             suppression_threshold=_int("CWSW_SUPPRESSION_THRESHOLD", 5),
-            secret_key=os.environ.get("CWSW_SECRET_KEY", ""),
-            debug=os.environ.get("CWSW_DEBUG", "0") == "1",
+            secret_key=_text("CWSW_SECRET_KEY"),
+            debug=_flag("CWSW_DEBUG"),
             linkage_decisions_path=Path(
-                os.environ.get("CWSW_LINKAGE_DECISIONS", str(home / "linkage_decisions.sqlite3"))
+                _text("CWSW_LINKAGE_DECISIONS", str(home / "linkage_decisions.sqlite3"))
             ).resolve(),
             linkage_model_path=Path(
-                os.environ.get("CWSW_LINKAGE_MODEL", str(home / "linkage_model.json"))
+                _text("CWSW_LINKAGE_MODEL", str(home / "linkage_model.json"))
             ).resolve(),
             link_match_probability=_float("CWSW_LINK_MATCH_PROBABILITY", 0.95),
             link_potential_probability=_float("CWSW_LINK_POTENTIAL_PROBABILITY", 0.2),
             link_margin_weight=_float("CWSW_LINK_MARGIN_WEIGHT", 3.0),
             link_seed=_int("CWSW_LINK_SEED", 42),
-            link_engine=os.environ.get("CWSW_LINK_ENGINE", "").strip().lower() or "duckdb",
-            spark_master=os.environ.get("CWSW_SPARK_MASTER", "local[2]"),
+            link_engine=_choice("CWSW_LINK_ENGINE", "duckdb"),
+            spark_master=_text("CWSW_SPARK_MASTER", "local[2]"),
             spark_shuffle_partitions=_int("CWSW_SPARK_SHUFFLE_PARTITIONS", 4),
-            build_engine=os.environ.get("CWSW_BUILD_ENGINE", "").strip().lower() or "duckdb",
-            build_postgres_url=os.environ.get("CWSW_BUILD_POSTGRES_URL", ""),
-            benchmarks_dir=(
-                Path(os.environ["CWSW_BENCHMARKS_DIR"]).resolve()
-                if os.environ.get("CWSW_BENCHMARKS_DIR", "").strip()
-                else None
+            build_engine=_choice("CWSW_BUILD_ENGINE", "duckdb"),
+            build_postgres_url=_text("CWSW_BUILD_POSTGRES_URL"),
+            benchmarks_dir=(Path(benchmarks_dir).resolve() if benchmarks_dir.strip() else None),
+            la_code=_text("CWSW_LA_CODE").strip(),
+            la_name=_text("CWSW_LA_NAME").strip(),
+            pseudonym_key=_text("CWSW_PSEUDONYM_KEY"),
+            allowed_hosts=tuple(
+                host.strip()
+                for host in _text("CWSW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+                if host.strip()
             ),
-            la_code=os.environ.get("CWSW_LA_CODE", "").strip(),
+            https=_flag("CWSW_HTTPS"),
+            require_totp_for_child_level=_flag("CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL"),
+            govuk_frontend_dir=Path(
+                _text("CWSW_GOVUK_FRONTEND_DIR", str(DEFAULT_GOVUK_FRONTEND_DIR))
+            ),
+            test_database_name=_text("CWSW_TEST_DATABASE_NAME"),
+            progress=_flag("CWSW_PROGRESS"),
+            user=_text("CWSW_USER"),
+            ingest_workers=_optional_int("CWSW_INGEST_WORKERS"),
+            cin_walk=_choice("CWSW_CIN_WALK", ""),
         )
 
 

@@ -24,7 +24,7 @@ from cwsw.warehouse.load import check, ingest
 from cwsw.warehouse.schema import TABLES, ensure_schema
 from cwsw.warehouse.staging import Staging
 
-# Valid UPNs worked out by hand (DOMAIN.md §3): for body 201123420001 the weighted sum is
+# Valid UPNs worked out by hand (docs/domain.md §3): for body 201123420001 the weighted sum is
 # 2·2 + 0·3 + 1·4 + 1·5 + 2·6 + 3·7 + 4·8 + 2·9 + 0·10 + 0·11 + 0·12 + 1·13 = 109, and 109 mod 23
 # = 17 is U in ABCDEFGHJKLMNPQRTUVWXYZ; body ...0002 sums to 122, mod 23 = 7, H.
 UPN = "U201123420001"
@@ -32,7 +32,7 @@ UPN2 = "H201123420002"
 BAD_UPN = "A201123420002"  # the check letter should be H
 HEADER = "upn,laestab,date,session,code,cin,cp,cla,sen,fsm\n"
 
-# DOMAIN.md §3, written out here rather than taken from the code under test.
+# docs/domain.md §3, written out here rather than taken from the code under test.
 DOMAIN_CODES = {
     **dict.fromkeys(["/", "\\", "L"], "present"),
     # approved educational activity counts as present

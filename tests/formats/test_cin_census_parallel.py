@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import given, settings
@@ -164,7 +165,7 @@ def test_parts_read_what_one_process_reads(
 ) -> None:
     path = _variant(fixtures, tmp_path, change)
 
-    def outcome(count: int) -> object:
+    def outcome(count: int) -> tuple[object, ...]:
         try:
             result = read_cin_census(path, workers=count)
         except FormatError as error:
@@ -177,7 +178,9 @@ def test_parts_read_what_one_process_reads(
     if change.startswith("fault"):
         assert one[0] == "error"
     else:
-        assert one[0] == "read" and len(one[1]["cin_child"]) == 332  # type: ignore[index]
+        # A "read" outcome's second item is its tables: table name -> sorted rows.
+        tables = cast(dict[str, list[str]], one[1])
+        assert one[0] == "read" and len(tables["cin_child"]) == 332
 
 
 @pytest.mark.parametrize("change", ["comments", "fault-late"])

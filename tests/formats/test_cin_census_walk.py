@@ -21,10 +21,10 @@ from cwsw.formats.cin_census import (
     ITEMS,
     MODULES,
     WALK_VARIABLE,
-    _Reader,
     read_cin_census,
     walk_in_use,
 )
+from cwsw.formats.cin_census.reader import _Reader
 from cwsw.formats.common import ReadResult
 from cwsw.formats.errors import FormatError
 

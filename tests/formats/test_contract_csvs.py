@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from cwsw.domain.upn import check_letter
 from cwsw.formats.attainment import read_ks2, read_ks4
 from cwsw.formats.errors import FormatError
 from cwsw.formats.establishments import read_establishments
 from cwsw.formats.person import read_person_extract
-from cwsw.linkage.upn import check_letter
 
 BODY = "201123420001"
 UPN = check_letter(BODY) + BODY  # a valid UPN for the examples

@@ -15,6 +15,7 @@ import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,15 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _stored_mart(warehouse_path: Path, home: Path, engine: str, **options: object) -> pd.DataFrame:
+class _Options(TypedDict, total=False):
+    """Fields of :class:`engines.EngineOptions` a test sets."""
+
+    postgres_schema: str
+
+
+def _stored_mart(
+    warehouse_path: Path, home: Path, engine: str, **options: Unpack[_Options]
+) -> pd.DataFrame:
     """``pipeline.build`` on ``engine`` over a copy of the warehouse; the stored mart."""
     home.mkdir(parents=True, exist_ok=True)
     copy = home / "warehouse.duckdb"
@@ -142,7 +151,7 @@ def _schema_exists(name: str) -> bool:
 def test_the_marts_are_identical_on_every_engine(
     engine: str, small_warehouse: Path, reference: pd.DataFrame, tmp_path: Path
 ) -> None:
-    options: dict[str, object] = {}
+    options: _Options = {}
     if engine == engines.POSTGRES:
         options["postgres_schema"] = f"test_cwsw_marts_{os.getpid()}"
         assert not _schema_exists(str(options["postgres_schema"]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -74,12 +74,14 @@ def test_every_measure_cohort_breakdown_and_term_equals_the_independent_calculat
 
 def test_values_lineage_and_versions(mart: pd.DataFrame) -> None:
     for row in mart.sample(200, random_state=1).itertuples():
-        measure = BY_NAME[row.measure]
+        # pandas-stubs types a row's fields as any scalar: these are strings and floats.
+        name, version = cast(str, row.measure), cast(str, row.definition_version)
+        measure = BY_NAME[name]
         assert row.value == pytest.approx(
-            measure.value(row.numerator, row.denominator), nan_ok=True
+            measure.value(cast(float, row.numerator), cast(float, row.denominator)), nan_ok=True
         )
-        assert row.definition_version.startswith(f"{row.measure}-{measure.version}+measures-")
-        assert f"+{row.cohort}:" in row.definition_version
+        assert version.startswith(f"{row.measure}-{measure.version}+measures-")
+        assert f"+{row.cohort}:" in version
     ks2 = mart[mart.population == "ks2"].source_loads.iloc[0]
     absence = mart[mart.population == "enrolments"].source_loads.iloc[0]
     assert "ks2_2025.csv" in ks2 and "ks2_2025.csv" not in absence
@@ -183,7 +185,9 @@ def test_what_leaves_has_no_small_count_and_nothing_recoverable(mart: pd.DataFra
     assert shown.suppressed.sum() > 0
     # Recovery: the mart's own additive relations, against what is visible.
     relations = marts.mart_relations(mart)
-    keys = {side: marts._keys(shown, f"{side}_quantity") for side in ("numerator", "denominator")}
+    keys = {
+        side: marts.cell_keys(shown, f"{side}_quantity") for side in ("numerator", "denominator")
+    }
     hidden = shown.symbol == "c"
     in_c = {k for side in keys for k, h in zip(keys[side], hidden, strict=True) if h}
     seen = {k for side in keys for k, h in zip(keys[side], shown.symbol.isna(), strict=True) if h}
@@ -341,10 +345,15 @@ def test_an_absence_rate_goes_with_its_secondarily_suppressed_enrolments() -> No
     shown = marts.disclosed_mart(_enrolment_mart(SMALL_AND_LARGE), threshold=THRESHOLD)
     counts = shown[shown.measure == "enrolments"]
     original = _enrolment_mart(SMALL_AND_LARGE).set_index(["cohort", "breakdown_value", "measure"])
+    # pandas-stubs types a row's fields as any scalar: these are strings.
     secondary = [
-        (r.cohort, r.breakdown, r.breakdown_value)
+        cast("tuple[str, str, str]", (r.cohort, r.breakdown, r.breakdown_value))
         for r in counts.itertuples()
-        if r.suppressed and original.numerator[(r.cohort, r.breakdown_value, r.measure)] > 5
+        if r.suppressed
+        and original.numerator[
+            cast("tuple[str, str, str]", (r.cohort, r.breakdown_value, r.measure))
+        ]
+        > 5
     ]
     # "No SEN" (3) would be 400 - 200 - 197: one of the other two must go with it.
     assert secondary and all(cell[1] == "sen" for cell in secondary)

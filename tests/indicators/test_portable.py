@@ -47,8 +47,8 @@ def test_every_population_compiles(dialect: str) -> None:
     memberships = pupil_memberships(
         DEFAULT_COHORTS, Timelines.from_backend(con), con.table("child_pupil_link"), reference
     )
-    groups = marts.pupil_social_care_groups(con, reference)  # type: ignore[arg-type]
-    for population, table in marts.populations(con, 2025).items():  # type: ignore[arg-type]
+    groups = marts.pupil_social_care_groups(con, reference)
+    for population, table in marts.populations(con, 2025).items():
         tagged = cohort_tagged(marts._with_group(table, groups), memberships, DEFAULT_COHORTS)
         long = breakdowns.by_breakdown(tagged, ("total", "ethnicity", "fsm_sen"))
         sql = ibis.to_sql(marts._aggregate(long, measures.measures_of(population)), dialect=dialect)

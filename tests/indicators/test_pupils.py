@@ -38,13 +38,6 @@ EXCLUSION = {
 }
 
 
-@pytest.mark.parametrize(
-    ("year", "day"), [(2025, D(2025, 1, 16)), (2024, D(2024, 1, 18)), (2026, D(2026, 1, 15))]
-)
-def test_spring_census_day_is_the_third_thursday_of_january(year: int, day: dt.date) -> None:
-    assert pupils.spring_census_day(year) == day
-
-
 @pytest.fixture(scope="module")
 def headcount() -> dict:
     enrolment = table(

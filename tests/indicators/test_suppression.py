@@ -52,6 +52,7 @@ from cwsw.indicators.suppression import (  # noqa: E402
 )
 
 SMALLISH = st.one_of(st.integers(0, 7), st.integers(0, 60))
+Key = tuple[str, int, int]  # (table, row, column), -1 for a margin
 
 
 @st.composite
@@ -66,7 +67,8 @@ def tables(draw: st.DrawFn) -> tuple[pd.DataFrame, list[Relation], int]:
     part = [[draw(st.integers(0, v)) for v in row] for row in base]
     possible = [[300 * v for v in row] for row in base]
     missed = [[draw(st.integers(0, v)) for v in row] for row in possible]
-    cells, relations = [], []
+    cells: list[tuple[int, int, float | None, Key, Key, bool, bool, Key | None]] = []
+    relations: list[Relation] = []
     counts: dict[tuple[str, int, int], int] = {}
     sessions: dict[tuple[str, int, int], int] = {}
     for name, grid in (("d", base), ("n", part), ("p", possible), ("m", missed)):
@@ -205,7 +207,7 @@ def test_a_rate_resting_on_a_small_or_missing_count_is_withheld_but_shown_unrest
     ).assign(
         numerator_is_count=[True, False, False, False],
         denominator_is_count=[True, False, False, False],
-        built_on_key=[None, "enrolments", "enrolments_b", None],
+        built_on_key=pd.Series([None, "enrolments", "enrolments_b", None]),
     )
     assert list(suppress(frame, threshold=5).symbol) == ["c", "c", "c", None]
     assert suppress(frame, threshold=5, unrestricted=True).symbol.isna().all()

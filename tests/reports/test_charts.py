@@ -4,6 +4,7 @@ the SVG is accessible and self-contained, and several charts can share one page.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pandas as pd
 from lxml import etree
@@ -86,8 +87,9 @@ def test_svg_is_accessible_self_contained_and_ids_are_unique_per_chart() -> None
     root = etree.fromstring(first.encode())
     assert root.get("role") == "img"
     assert root.get("aria-labelledby") == "one-title one-desc"
-    assert root.find(f"{SVG}title").text == "Persistent absence & more"
-    assert root.find(f"{SVG}desc").text == "Bars by group"
+    # The chart has both: find() gives None only for an element that is not there.
+    assert cast(etree._Element, root.find(f"{SVG}title")).text == "Persistent absence & more"
+    assert cast(etree._Element, root.find(f"{SVG}desc")).text == "Bars by group"
     ids_one = set(re.findall(r'\bid="([^"]+)"', first))
     ids_two = set(re.findall(r'\bid="([^"]+)"', second))
     assert ids_one and not ids_one & ids_two
@@ -95,7 +97,8 @@ def test_svg_is_accessible_self_contained_and_ids_are_unique_per_chart() -> None
     for element in root.iter():
         for name, value in element.attrib.items():
             if "href" in name or name == "src":
-                assert value.startswith("#"), (name, value)
+                # lxml-stubs allow bytes; a parsed document's attribute values are str.
+                assert cast(str, value).startswith("#"), (name, value)
     assert "url(http" not in first and "@import" not in first
 
 

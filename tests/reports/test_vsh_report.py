@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import pytest
@@ -134,6 +134,12 @@ def page(outputs: dict[str, Path]) -> html.HtmlElement:
     return html.parse(str(outputs["html"])).getroot()
 
 
+def _text(row: Any, column: str) -> str:
+    """A string field of an ``itertuples()`` row of the tidy table (pandas-stubs types a
+    row's fields as any scalar)."""
+    return cast(str, getattr(row, column))
+
+
 def _source(row: Any) -> dict[str, str]:
     return {
         k: str(getattr(row, k))
@@ -155,9 +161,9 @@ def test_every_figure_of_the_tidy_exports_is_the_disclosed_mart_figure(
     # Parquet: numbers as numbers, null where a symbol stands.
     for row in figures.itertuples():
         if row.symbol is None:
-            assert row.value == pytest.approx(float(row.text.replace(",", "")))
+            assert row.value == pytest.approx(float(_text(row, "text").replace(",", "")))
         else:
-            assert pd.isna(row.value) and row.text == row.symbol
+            assert pd.isna(cast(float, row.value)) and _text(row, "text") == row.symbol
     # CSV: the same figures, the symbol in the value's own cell.
     csv = pd.read_csv(outputs["csv"], dtype=str, keep_default_na=False)
     assert list(csv.value) == list(figures.text)
@@ -170,7 +176,7 @@ def test_each_figure_sits_in_its_cohorts_row_or_column(figures: pd.DataFrame) ->
     from cwsw.reports.vsh import LABELS
 
     for row in figures.itertuples():
-        label = LABELS[row.cohort]
+        label = LABELS[_text(row, "cohort")]
         assert label in (row.row, row.column), (row.table, row.row, row.column, row.cohort)
 
 
@@ -216,10 +222,10 @@ def test_every_excel_cell_is_the_figure_numbers_as_numbers(
 ) -> None:
     cells = _excel_figures(outputs["xlsx"])
     for row in figures.itertuples():
-        value = cells[(row.table_title, row.row, row.column)]
+        value = cells[(_text(row, "table_title"), _text(row, "row"), _text(row, "column"))]
         if row.symbol is None:
             assert isinstance(value, int | float), (row.table, row.row, row.column, value)
-            assert value == pytest.approx(float(row.text.replace(",", "")))
+            assert value == pytest.approx(float(_text(row, "text").replace(",", "")))
         else:
             assert value == row.symbol
     assert len(cells) == len(figures)
@@ -263,7 +269,7 @@ def test_no_count_of_one_to_five_in_any_output(
         key = tuple(
             source[k] for k in ("period", "measure", "cohort", "breakdown", "breakdown_value")
         )
-        if key in expected.raw and expected.small_count(key):  # type: ignore[arg-type]
+        if key in expected.raw and expected.small_count(key):
             primary += 1
             assert row.text == "c", (row.table, row.row, row.column)
     assert primary > 5

@@ -204,9 +204,9 @@ def compute(folder: Path, end_year: int = 2025) -> Measures:
     for g in GROUPS:
         n = poss = a = pa = sa = 0
         for ph in ("Primary", "Secondary", "Special"):
-            t = totals.get((g, ph))
-            if t:
-                n, poss, a, pa, sa = n + t[0], poss + t[1], a + t[2], pa + t[3], sa + t[4]
+            sub = totals.get((g, ph))
+            if sub:
+                n, poss, a, pa, sa = n + sub[0], poss + sub[1], a + sub[2], pa + sub[3], sa + sub[4]
         if n:
             m.absence[g] = {"n": n, "overall": a / poss, "pa": pa / n, "sa": sa / n}
 
@@ -225,8 +225,8 @@ def compute(folder: Path, end_year: int = 2025) -> Measures:
             c[1] += r["senprovision"] == "E"
             c[2] += r["senprovision"] in ("E", "K")
             c[3] += r["pupilonrolltableid"] in fsm_enrol
-    for g, (n, e, s, f) in counts.items():
-        m.ehc[g], m.any_sen[g], m.fsm[g] = e / n, s / n, f / n
+    for g, (n, ehc, sen, fsm) in counts.items():
+        m.ehc[g], m.any_sen[g], m.fsm[g] = ehc / n, sen / n, fsm / n
 
     # Exclusions: pupils (by UPN) with a suspension / permanent exclusion in the year.
     susp: set[str] = set()
@@ -293,7 +293,7 @@ if __name__ == "__main__":
 
 # -- Issue 5: every mart measure, by cohort and breakdown, straight from the files ------------
 #
-# Written from DOMAIN.md §2-4 and docs/marts.md with csv and lxml only: none of cwsw's code.
+# Written from docs/domain.md §2-4 and docs/marts.md with csv and lxml only: none of cwsw's code.
 
 UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 YEAR_TERMS = ("spring", "summer", "autumn")  # census terms carrying 2024/25 (a term in arrears)
@@ -310,7 +310,7 @@ def norm_id(value: str | None) -> str | None:
 
 
 def upn_ok(value: str | None) -> str | None:
-    """The UPN if its check letter is right (DOMAIN.md §3), else None."""
+    """The UPN if its check letter is right (docs/domain.md §3), else None."""
     upn = norm_id(value)
     if upn is None or len(upn) != 13 or not upn[1:12].isdigit():
         return None
@@ -577,7 +577,7 @@ def independent_marts(
             continue
         upn = details["upn"]
         pupil = key_of(upn, school, enrolment)
-        row = {
+        row: dict[str, object] = {
             **details,
             "laestab": school,
             "phase": phase.get(school),

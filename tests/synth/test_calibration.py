@@ -1,4 +1,4 @@
-"""A large synthetic LA reproduces DOMAIN.md's national figures, measured from its files.
+"""A large synthetic LA reproduces docs/domain.md's national figures, measured from its files.
 
 Every figure is computed by ``synth_measures`` from the written files (lxml / csv), never from
 the generator. Tolerance: the stated percentage points, widened to three binomial standard
@@ -18,7 +18,7 @@ from cwsw.synth import SynthSummary
 
 pytestmark = pytest.mark.slow
 
-# DOMAIN.md §4 (2024/25): overall absence, persistent, severe, KS2 RWM, Attainment 8.
+# docs/domain.md §4 (2024/25): overall absence, persistent, severe, KS2 RWM, Attainment 8.
 NATIONAL = {
     "CINO": (0.174, 0.460, 0.113, 0.30, 17.3),
     "CPPO": (0.218, 0.554, 0.154, 0.32, 16.9),

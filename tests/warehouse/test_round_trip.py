@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,8 +41,13 @@ def _text(text: str) -> str | None:
     return text.strip() or None
 
 
+# (source column, canonical column, converter)
+_CsvSpec = list[tuple[str, str, Callable[[str], object]]]
+# (child path, canonical column)
+_XmlSpec = list[tuple[str, str]]
+
 # canonical table → [(source column, canonical column, converter)]
-_CSV_COLUMNS = {
+_CSV_COLUMNS: dict[str, _CsvSpec] = {
     "person": [
         ("la_child_id", "la_child_id", _text),
         ("forename", "forename", _text),
@@ -94,7 +101,7 @@ _CSV_COLUMNS = {
 }
 
 # canonical table → (element, its key path from the element, [(child path, canonical column)])
-_XML_COLUMNS = {
+_XML_COLUMNS: dict[str, tuple[str, _XmlSpec]] = {
     "cin_child": (
         "//Child",
         [
@@ -145,7 +152,7 @@ def _held(warehouse: Warehouse, table: str, columns: list[str], load_id: int) ->
     return Counter(tuple(_cell(v) for v in row) for row in rows)
 
 
-def _written_csv(path: Path, spec: list) -> Counter:
+def _written_csv(path: Path, spec: _CsvSpec) -> Counter:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return Counter(
             tuple(convert(row[source] or "") for source, _, convert in spec)
@@ -153,11 +160,12 @@ def _written_csv(path: Path, spec: list) -> Counter:
         )
 
 
-def _written_xml(path: Path, element: str, spec: list) -> Counter:
+def _written_xml(path: Path, element: str, spec: _XmlSpec) -> Counter:
     tree = etree.parse(str(path))
-    found = Counter()
-    for item in tree.xpath(element):
-        values = []
+    found: Counter[tuple[str | None, ...]] = Counter()
+    # An element path selects elements; the stub types xpath() as any XPath result.
+    for item in cast(list[etree._Element], tree.xpath(element)):
+        values: list[str | None] = []
         for child_path, _ in spec:
             hit = item.find(child_path)
             values.append(_text(hit.text or "") if hit is not None else None)
@@ -177,10 +185,10 @@ def _check_folder(folder: Path) -> set[str]:
                 continue
             assert result.status == "loaded" and result.load_id is not None, result.message
             if result.file.suffix == ".xml":
-                for table, (element, spec) in _XML_COLUMNS.items():
-                    columns = [name for _, name in spec]
+                for table, (element, xml_spec) in _XML_COLUMNS.items():
+                    columns = [name for _, name in xml_spec]
                     assert _held(warehouse, table, columns, result.load_id) == _written_xml(
-                        result.file, element, spec
+                        result.file, element, xml_spec
                     ), (result.file.name, table)
                     compared.add(table)
                 continue

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from cwsw.domain.upn import check_letter
 from cwsw.linkage.review import REVIEW_TABLE
 from cwsw.linkage.run import OUTPUT_COLUMNS
-from cwsw.linkage.upn import check_letter
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.schema import ensure_schema
 

@@ -21,7 +21,7 @@ HOLD = 1.0  # long enough that the check just after a page is not raced by the t
 def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # An earlier test's timer may be due a whole default hold later: start from none.
     services.release_anchors()
-    monkeypatch.setattr(services, "HOLD_SECONDS", HOLD)
+    monkeypatch.setattr("cwsw.warehouse.snapshot.HOLD_SECONDS", HOLD)
     yield child_data.build(tmp_path / "warehouse.duckdb")
     services.release_anchors()
 

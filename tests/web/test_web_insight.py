@@ -17,17 +17,18 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 from django.test import Client
 
-from cwsw.indicators import insight, marts
+from cwsw.indicators import disclosure, insight, marts
 from cwsw.indicators.measures import BY_NAME, MEASURES
 from cwsw.indicators.rounding import round_half_up
 from cwsw.warehouse.connection import Warehouse
+from cwsw.warehouse.snapshot import WarehouseUnavailable
 from cwsw.web.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -170,16 +171,21 @@ def site(settings: Any, warehouse: Path) -> Path:
     return point_at(settings, warehouse)
 
 
+def _key(row: Any) -> tuple[str, ...]:
+    """A mart row's (period, measure, cohort, breakdown, breakdown value): strings, though
+    pandas-stubs types an ``itertuples()`` row's fields as any scalar."""
+    return cast(
+        "tuple[str, ...]", (row.period, row.measure, row.cohort, row.breakdown, row.breakdown_value)
+    )
+
+
 @pytest.fixture(scope="module")
 def disclosed(mart: pd.DataFrame) -> dict[bool, dict[tuple[str, ...], Any]]:
     """The mart through disclosure control, computed here: (unrestricted) -> key -> row."""
     out: dict[bool, dict[tuple[str, ...], Any]] = {}
     for unrestricted in (False, True):
         shown = marts.disclosed_mart(mart, threshold=THRESHOLD, unrestricted=unrestricted)
-        out[unrestricted] = {
-            (r.period, r.measure, r.cohort, r.breakdown, r.breakdown_value): r
-            for r in shown.itertuples()
-        }
+        out[unrestricted] = {_key(r): r for r in shown.itertuples()}
     return out
 
 
@@ -188,10 +194,7 @@ RAW = dict[tuple[str, ...], Any]
 
 @pytest.fixture(scope="module")
 def raw(mart: pd.DataFrame) -> RAW:
-    return {
-        (r.period, r.measure, r.cohort, r.breakdown, r.breakdown_value): r
-        for r in mart.itertuples()
-    }
+    return {_key(r): r for r in mart.itertuples()}
 
 
 @dataclass
@@ -437,13 +440,13 @@ def test_suppression_runs_once_per_build_and_again_after_a_rebuild(
     site = point_at(settings, tmp_path / "warehouse.duckdb")
     write_warehouse(site, mart)
     runs: list[int] = []
-    real = marts.suppress
+    real = disclosure.suppress
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         runs.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(marts, "suppress", counted)
+    monkeypatch.setattr(disclosure, "suppress", counted)
     signed_in(client, accounts, "vsh")
     url = "/?measure=pupils"
 
@@ -565,7 +568,7 @@ def test_the_dashboards_absence_table_is_the_reports_summary(
     client: Client, site: Path, accounts: dict[str, Any]
 ) -> None:
     """The cached dashboard shows what the report's uncached function computes."""
-    from cwsw.indicators.service import absence_summary
+    from cwsw.indicators.insight import absence_summary
     from cwsw.web.insight.services import COLUMNS, cell_testid
 
     summary = absence_summary(site)
@@ -594,7 +597,7 @@ def test_while_a_load_writes_the_last_figures_are_served_else_503(
     first = client.get("/schools/").content.decode()
 
     def busy(*_args: Any, **_kwargs: Any) -> Any:
-        raise insight.WarehouseBusy("The data is being updated: try again in a few minutes")
+        raise WarehouseUnavailable("The data is being updated: try again in a few minutes")
 
     monkeypatch.setattr(insight.CACHE, "_reader", busy)
     stat = site.stat()
@@ -704,7 +707,7 @@ def test_with_an_la_code_the_region_and_statistical_neighbours_appear(
         and re.fullmatch(r"[0-9.]+", r["pt_pupils_pa_10_exact"])
     ]
     assert figures
-    mean = (sum(figures) / len(figures)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    mean = (sum(figures, Decimal(0)) / len(figures)).quantize(Decimal("0.1"), ROUND_HALF_UP)
     assert Decimal(shown[("CINO", "statistical_neighbours")].text) == mean
 
 

@@ -27,7 +27,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import duckdb
@@ -413,10 +413,17 @@ def count_cells(html: str) -> list[CountCell]:
         measure = BY_NAME.get(cell.get("data-measure", ""))
         if measure is None or not measure.is_count or cell.get("data-kind") != "value":
             continue
-        key = tuple(
-            cell.get(f"data-{a}", "") for a in ("period", "measure", "cohort", "breakdown", "value")
+        key = cast(
+            MartKey,
+            tuple(
+                cell.get(f"data-{a}", "")
+                for a in ("period", "measure", "cohort", "breakdown", "value")
+            ),
         )
-        found.append(CountCell(key, cell.text_content().strip()))  # type: ignore[arg-type]
+        # lxml-stubs type html.fromstring() as returning a plain _Element, and text_content()
+        # as str or bytes; at runtime the cell is an HtmlElement and its text content a str.
+        text = cast(str, cast(lxml_html.HtmlMixin, cell).text_content())
+        found.append(CountCell(key, text.strip()))
     return found
 
 

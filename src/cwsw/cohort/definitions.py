@@ -47,16 +47,20 @@ from cwsw.cohort.groups import (
     IN_YEAR_PRIORITY,
 )
 from cwsw.cohort.timelines import CIN, STATUSES
+from cwsw.domain.labels import (
+    ALL_PUPILS,
+    CIN_IN_YEAR,
+    COHORT_LABELS,
+    EVER_CIN_6_YEARS,
+    NEVER_CIN_6_YEARS,
+)
+
+__all__ = ["ALL_PUPILS", "CIN_IN_YEAR", "EVER_CIN_6_YEARS", "NEVER_CIN_6_YEARS"]
 
 DEFINITION_VERSION = f"cohorts-1+{groups.DEFINITION_VERSION}+{timelines.DEFINITION_VERSION}"
 
 KINDS = ("at", "in_year", "ever", "open", "combine", "not", "all")
 CHILD_KINDS = ("at", "in_year", "ever", "open", "combine")
-
-ALL_PUPILS = "All pupils"
-EVER_CIN_6_YEARS = "Ever CIN last 6 years"
-NEVER_CIN_6_YEARS = "Not CIN in last 6 years"
-CIN_IN_YEAR = "CIN at any point in the year"
 
 
 class CohortConfigError(ValueError):
@@ -90,18 +94,15 @@ class CohortSpec:
         return self.label or self.name
 
 
+# Labels from cwsw.domain.labels, the one list the report, export and pages share.
 DEFAULT_COHORTS: tuple[CohortSpec, ...] = (
-    CohortSpec(CINO, "at", "Child in need (not on a plan or looked after)", groups=(CINO,)),
-    CohortSpec(CPPO, "at", "On a child protection plan (not looked after)", groups=(CPPO,)),
-    CohortSpec(CLA_12_MONTHS, "at", "Looked after for 12 months or more", groups=(CLA_12_MONTHS,)),
-    CohortSpec(CIN_IN_YEAR, "in_year", "In need at any point in the year", groups=IN_YEAR_PRIORITY),
-    CohortSpec(
-        EVER_CIN_6_YEARS, "ever", "Had a social worker in the last 6 years", status=CIN, years=6
-    ),
-    CohortSpec(
-        NEVER_CIN_6_YEARS, "not", "No social worker in the last 6 years", of=EVER_CIN_6_YEARS
-    ),
-    CohortSpec(ALL_PUPILS, "all", "All pupils"),
+    CohortSpec(CINO, "at", COHORT_LABELS[CINO], groups=(CINO,)),
+    CohortSpec(CPPO, "at", COHORT_LABELS[CPPO], groups=(CPPO,)),
+    CohortSpec(CLA_12_MONTHS, "at", COHORT_LABELS[CLA_12_MONTHS], groups=(CLA_12_MONTHS,)),
+    CohortSpec(CIN_IN_YEAR, "in_year", COHORT_LABELS[CIN_IN_YEAR], groups=IN_YEAR_PRIORITY),
+    CohortSpec(EVER_CIN_6_YEARS, "ever", COHORT_LABELS[EVER_CIN_6_YEARS], status=CIN, years=6),
+    CohortSpec(NEVER_CIN_6_YEARS, "not", COHORT_LABELS[NEVER_CIN_6_YEARS], of=EVER_CIN_6_YEARS),
+    CohortSpec(ALL_PUPILS, "all", COHORT_LABELS[ALL_PUPILS]),
 )
 
 

@@ -1,6 +1,6 @@
 """Cohort definitions: named, versioned functions from status timelines to groups of children.
 
-DfE's mutually exclusive social care groups at 31 March, highest first (DOMAIN.md §2;
+DfE's mutually exclusive social care groups at 31 March, highest first (docs/domain.md §2;
 DfE, "Outcomes for children in need, including children looked after", methodology):
 CLA (for outcomes, looked after continuously for 12 months or more) > CPPO (on a child
 protection plan, not looked after) > CINO (in need, neither).
@@ -25,27 +25,33 @@ from cwsw.cohort.timelines import (
     overlaps,
     status_spells,
 )
+from cwsw.domain.calendar import collection_year_start
+from cwsw.domain.labels import (
+    CINO,
+    CINO_IN_YEAR,
+    CLA_12_MONTHS,
+    CLA_IN_YEAR,
+    CLA_UNDER_12_MONTHS,
+    CPPO,
+    CPPO_IN_YEAR,
+)
 
 DEFINITION_VERSION = "groups-2"
 
-CLA_12_MONTHS = "CLA 12 months"
-CLA_UNDER_12_MONTHS = "CLA under 12 months"
-CPPO = "CPPO"
-CINO = "CINO"
-
-# At any point in the collection year (DfE's "at any point" groups), same hierarchy.
-CLA_IN_YEAR = "CLA in year"
-CPPO_IN_YEAR = "CPPO in year"
-CINO_IN_YEAR = "CINO in year"
+# The groups' names (and labels) are the shared vocabulary of cwsw.domain.labels.
+__all__ = [
+    "CINO",
+    "CINO_IN_YEAR",
+    "CLA_12_MONTHS",
+    "CLA_IN_YEAR",
+    "CLA_UNDER_12_MONTHS",
+    "CPPO",
+    "CPPO_IN_YEAR",
+]
 
 # Highest priority first: a child in several is counted in the first only.
 GROUP_PRIORITY = (CLA_12_MONTHS, CLA_UNDER_12_MONTHS, CPPO, CINO)
 IN_YEAR_PRIORITY = (CLA_IN_YEAR, CPPO_IN_YEAR, CINO_IN_YEAR)
-
-
-def collection_year_start(reference_date: dt.date) -> dt.date:
-    """1 April before the 31 March ``reference_date``: the start of its collection year."""
-    return dt.date(reference_date.year - 1, 4, 1)
 
 
 def looked_after_at(cla_episode: Table, reference_date: dt.date) -> Table:

@@ -13,7 +13,7 @@ from ibis.expr.types import Table
 
 DEFINITION_VERSION = "timelines-2"
 
-# The statuses a timeline holds (DOMAIN.md §2).
+# The statuses a timeline holds (docs/domain.md §2).
 CIN = "CIN"
 CP = "CP"
 CLA = "CLA"
@@ -51,12 +51,6 @@ def cin_spells(cin_episode: Table, *, include_nfa: bool = False) -> Table:
 def cp_spells(cp_plan: Table) -> Table:
     """Child protection plan spells (``CPPstartDate`` to ``CPPendDate``)."""
     plans = _newest_version(cp_plan.filter(_.start_date.notnull()), ["la_child_id", "start_date"])
-    return plans.select("la_child_id", "start_date", "end_date").distinct()
-
-
-def cin_plan_spells(cin_plan: Table) -> Table:
-    """CIN plan spells (``CINPlanStartDate`` to ``CINPlanEndDate``, collected from 2022)."""
-    plans = _newest_version(cin_plan.filter(_.start_date.notnull()), ["la_child_id", "start_date"])
     return plans.select("la_child_id", "start_date", "end_date").distinct()
 
 

@@ -1,5 +1,5 @@
 # cython: language_level=3str, boundscheck=False, wraparound=False, cdivision=True
-"""The compiled walk of one CIN census ``Child``: ``cin_census._Reader._child`` in C.
+"""The compiled walk of one CIN census ``Child``: ``cin_census.reader._Reader._child`` in C.
 
 It reads the child's libxml2 nodes directly through lxml's public C API (no Python proxy, tag
 or text object per element) and builds exactly the raw rows the Python walk builds: the same
@@ -135,7 +135,7 @@ cdef inline bint _has_children(tree.xmlNode* element) noexcept nogil:
     return False
 
 cdef long _line(cetree._Element child, tree.xmlNode* node) except? -1:
-    """``element.sourceline`` or 0, as ``cin_census._line`` gives it."""
+    """``element.sourceline`` or 0, as ``cin_census.reader._line`` gives it."""
     if node.line != 65535:
         return node.line
     line = cetree.elementFactory(child._doc, node).sourceline

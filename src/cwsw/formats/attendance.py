@@ -11,9 +11,10 @@ import re
 from datetime import date
 from pathlib import Path
 
+from cwsw.domain.calendar import academic_year_start
+from cwsw.domain.upn import normalise_id
 from cwsw.formats.common import Collector, CsvSource, ReadResult, Sink, clean_text
 from cwsw.formats.school_census import absence_type
-from cwsw.linkage.upn import normalise_id
 
 FORMAT = "attendance"
 TABLE = "pupil_attendance_session"
@@ -24,7 +25,7 @@ SESSIONS = {"AM": "AM", "PM": "PM"}
 SEN_PROVISION = {"N": "N", "K": "K", "E": "E"}
 # cla first; lac is the older name for looked-after children.
 FLAGS = {"cin": ("cin",), "cp": ("cp",), "cla": ("cla", "lac"), "fsm": ("fsm",)}
-# Y and N as well as the 0/1 and true/false every flag accepts (DOMAIN.md §3).
+# Y and N as well as the 0/1 and true/false every flag accepts (docs/domain.md §3).
 _YES_NO = {"y": "1", "yes": "1", "n": "0", "no": "0"}
 # The codes the 2024 regulations replaced (J by J1, Y by Y1–Y7; H was withdrawn). They still
 # classify (``absence_type``) but are not expected in a register kept from 19 August 2024.
@@ -35,11 +36,6 @@ NEW_CODES_FROM = date(2024, 8, 19)
 def is_attendance_file(path: Path) -> bool:
     """``attendance.csv`` or ``attendance_*.csv`` (any case)."""
     return path.suffix.lower() == ".csv" and FILE_NAME.match(path.stem) is not None
-
-
-def academic_year(day: date) -> int:
-    """The year in which the academic year of ``day`` starts (1 September)."""
-    return day.year if day.month >= 9 else day.year - 1
 
 
 def _flag(values: Collector, raw: str | None, where: str, field: str) -> bool | None:
@@ -117,6 +113,6 @@ def read_attendance(path: Path | str, sink: Sink | None = None) -> ReadResult:
     result.flush()
     if first is not None and last is not None:
         result.period = f"{first.isoformat()}/{last.isoformat()}"
-        if academic_year(first) != academic_year(last):
+        if academic_year_start(first) != academic_year_start(last):
             values.add("file", "date", result.period, "period_spans_academic_years", "record")
     return result

@@ -7,8 +7,9 @@ to stdout for the parent to load.
 
 import sys
 
-from cwsw.formats.cin_census import _Part, work
+from cwsw.formats.cin_census.parts import Part
+from cwsw.formats.cin_census.runtime import work
 
 if __name__ == "__main__":
     numbers = [int(arg) for arg in sys.argv[2:]]
-    work(sys.argv[1], _Part(*numbers), sys.stdout.buffer)
+    work(sys.argv[1], Part(*numbers), sys.stdout.buffer)

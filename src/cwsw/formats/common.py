@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cwsw.domain.upn import clean_upn, normalise_id
 from cwsw.formats.errors import (
     FINDING_SCHEMA,
     Finding,
@@ -21,7 +22,6 @@ from cwsw.formats.errors import (
     Severity,
     findings_from_table,
 )
-from cwsw.linkage.upn import clean_upn, normalise_id
 
 Row = dict[str, Any]
 # A column is a list of Python values, or an Arrow array from a reading process.
@@ -245,7 +245,7 @@ class Collector:
         return value
 
     def flag(self, raw: str | None, location: str, field: str) -> bool | None:
-        """Yes/no fields arrive as 0/1 and as true/false (DOMAIN.md §3)."""
+        """Yes/no fields arrive as 0/1 and as true/false (docs/domain.md §3)."""
         if raw is None:
             return None
         value = parse_flag(raw)
@@ -297,7 +297,7 @@ _CENSUS = re.compile(r"^(\d{4})-([A-Za-z]{3})-(\d{1,2})(?: 00:00:00)?$")
 
 
 def parse_flag(raw: str) -> bool | None:
-    """Yes/no as 0/1 or true/false (DOMAIN.md §3), or None."""
+    """Yes/no as 0/1 or true/false (docs/domain.md §3), or None."""
     value = _FLAGS.get(raw)
     return _FLAGS.get(raw.strip().lower()) if value is None else value
 
@@ -416,12 +416,7 @@ class CsvSource:
         try:
             with self.path.open("rb") as handle:
                 reader = csv.reader(bounded_lines(self.path, handle))
-                try:
-                    header = next(reader)
-                except StopIteration:
-                    raise FormatError(self.path, "the file is empty: no header row") from None
-                names = [name.replace("\ufeff", "").strip().lower() for name in header]
-                self._check_header(names)
+                names = self._header(reader)
                 start = reader.line_num + 1
                 for record in reader:
                     if any(cell.strip() for cell in record):
@@ -448,6 +443,16 @@ class CsvSource:
         except (csv.Error, FormatError):
             return []
         return [name.replace("\ufeff", "").strip().lower() for name in first]
+
+    def _header(self, reader: Iterator[list[str]]) -> list[str]:
+        """The header's names, lower-cased and trimmed, once the required ones are found."""
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise FormatError(self.path, "the file is empty: no header row") from None
+        names = [name.replace("\ufeff", "").strip().lower() for name in header]
+        self._check_header(names)
+        return names
 
     def _check_header(self, names: list[str]) -> None:
         present = set(names)

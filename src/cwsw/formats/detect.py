@@ -8,11 +8,12 @@ from functools import partial
 from pathlib import Path
 
 from cwsw.formats import attainment, attendance, school_census, ssda903
-from cwsw.formats.cin_census import read_cin_census, root_element
+from cwsw.formats.cin_census import read_cin_census
 from cwsw.formats.common import CsvSource, ReadResult, Sink
 from cwsw.formats.errors import FormatError
 from cwsw.formats.establishments import read_establishments
 from cwsw.formats.person import read_person_extract
+from cwsw.formats.xmltools import root_element
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What a reader reports: a fatal ``FormatError``, or ``Finding``s about records and values."""
+"""What a reader reports: a fatal ``FormatError``, or ``Finding``s about records and values;
+and ``RereadInOneProcess``, the signal that a parallel read must be rolled back and repeated."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ class FormatError(Exception):
         self.line = line
         where = f"{self.file}, line {line}" if line is not None else self.file
         super().__init__(f"{where}: {message}")
+
+
+class RereadInOneProcess(Exception):
+    """The parts of a file read in parallel did not fit together (a misleading cut, or a fault
+    to be located as one process meets it): whatever they handed to a sink must be rolled
+    back, and the file read again with ``workers=1``."""
 
 
 class Finding(NamedTuple):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import ibis
 from ibis.expr.types import Table
 
-from cwsw.formats.attendance_codes import AUTHORISED_ABSENCE_CODES, UNAUTHORISED_ABSENCE_CODES
+from cwsw.domain.attendance_codes import AUTHORISED_ABSENCE_CODES, UNAUTHORISED_ABSENCE_CODES
+from cwsw.domain.calendar import census_terms_for_absence
 
 DEFINITION_VERSION = "absence-2"
 
@@ -26,19 +27,6 @@ COMPULSORY_NC_YEARS = tuple(str(y) for y in range(1, 12))
 
 PERSISTENT_ABSENCE_THRESHOLD = 0.10
 SEVERE_ABSENCE_THRESHOLD = 0.50
-
-
-def census_terms_for_absence(academic_year_end: int) -> tuple[str, str, str]:
-    """The census terms carrying a year's absence, a term in arrears (data-contracts §1).
-
-    Academic year 2024/25 (``academic_year_end`` 2025): autumn term in the spring 2025
-    census, spring term in summer 2025, the summer term's two halves in autumn 2025.
-    """
-    y = academic_year_end
-    return (f"{y}_spring", f"{y}_summer", f"{y}_autumn")
-
-
-TERM_NAMES = ("autumn", "spring", "summer")
 
 
 ENROLMENT_KEY = ("laestab", "enrolment_id")
@@ -223,7 +211,7 @@ def overall_absence(enrolments: Table) -> dict[str, ibis.Value]:
 def authorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
     """Authorised absence rate: authorised sessions over possible sessions, %.
 
-    EES ``pt_sess_authorised``; codes from :mod:`cwsw.formats.attendance_codes`.
+    EES ``pt_sess_authorised``; codes from :mod:`cwsw.domain.attendance_codes`.
     """
     return {
         "numerator": enrolments.authorised.sum(),
@@ -234,7 +222,7 @@ def authorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
 def unauthorised_absence(enrolments: Table) -> dict[str, ibis.Value]:
     """Unauthorised absence rate: unauthorised sessions over possible sessions, %.
 
-    EES ``pt_sess_unauthorised``; codes from :mod:`cwsw.formats.attendance_codes`.
+    EES ``pt_sess_unauthorised``; codes from :mod:`cwsw.domain.attendance_codes`.
     """
     return {
         "numerator": enrolments.unauthorised.sum(),

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from cwsw.cohort.groups import CINO, CLA_12_MONTHS, CPPO
+from cwsw.domain.calendar import ees_time_period_label
 from cwsw.indicators.measures import MEASURES, Measure
 from cwsw.indicators.rounding import round_half_up
 
@@ -89,13 +90,6 @@ def read_ees(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def academic_year(time_period: str) -> str:
-    """``202425`` -> ``2024/25``; a reporting year (``2025``) is kept as it is."""
-    if len(time_period) == 6 and time_period.isdigit():
-        return f"{time_period[:4]}/{time_period[4:]}"
-    return time_period
-
-
 TIDY_COLUMNS = (
     "academic_year",
     "geographic_level",
@@ -138,7 +132,7 @@ def published_measures(path: Path, measures: Sequence[Measure] = MEASURES) -> pd
             figure = read_figure(row[measure.ees.value])
             out.append(
                 {
-                    "academic_year": academic_year(row["time_period"]),
+                    "academic_year": ees_time_period_label(row["time_period"]),
                     "geographic_level": row["geographic_level"],
                     "la_code": row.get("old_la_code", ""),
                     "la_name": row.get("la_name", ""),

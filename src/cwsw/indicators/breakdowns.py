@@ -15,6 +15,8 @@ from collections.abc import Callable
 import ibis
 from ibis.expr.types import Table
 
+from cwsw.domain.labels import SEN_LABELS, SEX_LABELS
+
 DEFINITION_VERSION = "breakdowns-1"
 
 TOTAL = "All"
@@ -29,8 +31,6 @@ ETHNIC_MAJOR_GROUPS = {
     "O": "Any other ethnic group",
 }
 UNCLASSIFIED = "Unclassified"
-SEN_LABELS = {"N": "No SEN", "K": "SEN support", "E": "EHC plan"}
-SEX_LABELS = {"M": "Male", "F": "Female"}
 
 
 def ethnic_major_group(code: ibis.ir.StringValue) -> ibis.ir.StringValue:

@@ -4,6 +4,10 @@
 :data:`EXPORT_COLUMNS` (documented in ``docs/marts.md``). In the CSV a suppressed or missing
 figure is DfE's symbol in its own cell (EES style); in Parquet the figure is null and the
 symbol is in ``symbol``, so the numeric columns stay numeric for Power BI.
+
+Rows are in the order every consumer shows them, and each CSV figure is written as
+:mod:`cwsw.indicators.figures` shows it (DfE's rounding, the ratios to one place): the report
+and the insight pages read the same disclosed rows through the same model.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cwsw.cohort.definitions import ALL_PUPILS, NEVER_CIN_6_YEARS
-from cwsw.indicators.benchmarks import times_as_likely
+from cwsw.indicators.figures import (
+    COMPARATOR,
+    RATIO_PLACES,
+    in_reading_order,
+    number_text,
+    times_as_likely,
+)
 from cwsw.indicators.marts import MART, disclosed_mart
 from cwsw.indicators.measures import BY_NAME
-from cwsw.indicators.rounding import round_half_up
 from cwsw.warehouse.connection import Warehouse
 
 EXPORT_COLUMNS = (
@@ -51,7 +59,8 @@ PARQUET_NAME = "marts.parquet"
 def disclosed_export(
     mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
 ) -> pd.DataFrame:
-    """The mart through :func:`~cwsw.indicators.marts.disclosed_mart`, in export columns.
+    """The mart through :func:`~cwsw.indicators.marts.disclosed_mart`, in export columns and
+    in reading order (:func:`~cwsw.indicators.figures.in_reading_order`).
 
     ``unrestricted`` only for a role that may see unsuppressed figures (ADR 0010)."""
     shown = disclosed_mart(mart, threshold=threshold, unrestricted=unrestricted)
@@ -59,10 +68,7 @@ def disclosed_export(
     shown["unit"] = [BY_NAME[m].unit for m in shown.measure]
     shown["suppressed"] = shown["suppressed"].astype(bool)
     slice_key = ["period", "measure", "breakdown", "breakdown_value"]
-    for column, comparator in (
-        ("times_all_pupils", ALL_PUPILS),
-        ("times_not_cin", NEVER_CIN_6_YEARS),
-    ):
+    for column, comparator in COMPARATOR.items():
         base = shown[shown.cohort == comparator].set_index(slice_key)["value"]
         lookup = base.to_dict()
         shown[column] = [
@@ -77,7 +83,7 @@ def disclosed_export(
                 strict=True,
             )
         ]
-    return shown[list(EXPORT_COLUMNS)].reset_index(drop=True)
+    return in_reading_order(shown[list(EXPORT_COLUMNS)])
 
 
 def _ratio(value: float | None, comparator: float | None) -> float | None:
@@ -86,6 +92,11 @@ def _ratio(value: float | None, comparator: float | None) -> float | None:
         return None
     ratio = times_as_likely(value, comparator)
     return None if ratio is None else float(ratio)
+
+
+def _shown(value: float | None, places: int) -> str:
+    """A figure of the CSV as the one model shows it, without thousands separators."""
+    return "" if value is None or pd.isna(value) else number_text(value, places, grouped=False)
 
 
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,20 +108,32 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             for v, s in zip(frame[column], symbol, strict=True)
         ]
     text["value"] = [
-        s if isinstance(s, str) else str(round_half_up(v, BY_NAME[m].places))
+        s if isinstance(s, str) else _shown(v, BY_NAME[m].places)
         for v, s, m in zip(frame["value"], symbol, frame["measure"], strict=True)
     ]
     text["symbol"] = symbol.fillna("")
-    for column in ("times_all_pupils", "times_not_cin"):
-        text[column] = ["" if pd.isna(v) else f"{v:.1f}" for v in frame[column]]
+    for column in COMPARATOR:
+        text[column] = [_shown(v, RATIO_PLACES) for v in frame[column]]
     return text
+
+
+def read_disclosed_export(
+    warehouse: Warehouse, *, threshold: int, unrestricted: bool = False
+) -> pd.DataFrame | None:
+    """:func:`disclosed_export` of the warehouse's marts; None if none have been built."""
+    if MART not in warehouse.ibis.list_tables():
+        return None
+    mart = warehouse.ibis.table(MART).execute()
+    if mart.empty:
+        return None
+    return disclosed_export(mart, threshold=threshold, unrestricted=unrestricted)
 
 
 def export_marts(warehouse: Warehouse, out_dir: Path, *, threshold: int) -> list[Path]:
     """Write the disclosed marts as CSV and Parquet into ``out_dir``; returns the paths."""
-    if MART not in warehouse.ibis.list_tables():
+    frame = read_disclosed_export(warehouse, threshold=threshold)
+    if frame is None:
         raise LookupError("no marts have been built: run `cwsw build` first")
-    frame = disclosed_export(warehouse.ibis.table(MART).execute(), threshold=threshold)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, parquet_path = out_dir / CSV_NAME, out_dir / PARQUET_NAME
     _csv_frame(frame).to_csv(csv_path, index=False)

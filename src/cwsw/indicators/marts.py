@@ -30,26 +30,23 @@ from cwsw.cohort.definitions import (
     cohort_tagged,
     pupil_memberships,
 )
-from cwsw.cohort.groups import CINO, CLA_12_MONTHS, CPPO, highest_group, social_care_group_at
+from cwsw.cohort.groups import highest_group, social_care_group_at
+from cwsw.domain.calendar import ABSENCE_TERM, academic_year_label
 from cwsw.indicators import absence, attainment, breakdowns, measures, pupils
-from cwsw.indicators.measures import ENROLMENTS, KS2, KS4, PUPILS, Measure
-from cwsw.indicators.suppression import BUILT_ON, Relation, suppress
+from cwsw.indicators.disclosure import cell_keys, disclosed_mart, mart_relations
+from cwsw.indicators.measures import ENROLMENTS, KS2, KS4, PUPILS, TERM, YEAR, Measure
 
-__all__ = ["ALL_PUPILS", "EVER_CIN_6_YEARS", "NEVER_CIN_6_YEARS"]
-
-# Cohorts of the headline table in display order, with the plain-English label a reader sees.
-COHORT_LABELS = {
-    CINO: "Child in need (not on a plan or looked after)",
-    CPPO: "On a child protection plan (not looked after)",
-    CLA_12_MONTHS: "Looked after for 12 months or more",
-    EVER_CIN_6_YEARS: "Had a social worker in the last 6 years",
-    NEVER_CIN_6_YEARS: "No social worker in the last 6 years",
-    ALL_PUPILS: "All pupils",
-}
+# The gate over a mart lives in cwsw.indicators.disclosure; importable from here too.
+__all__ = [
+    "ALL_PUPILS",
+    "EVER_CIN_6_YEARS",
+    "NEVER_CIN_6_YEARS",
+    "cell_keys",
+    "disclosed_mart",
+    "mart_relations",
+]
 
 MART = "mart_measure"
-YEAR = "year"
-TERM = "term"
 MART_COLUMNS = {
     "academic_year": "string",
     "period": "string",
@@ -80,13 +77,6 @@ POPULATION_TABLES = {
     KS2: ("ks2_result", "pupil_enrolment", "pupil_fsm", "establishment"),
     KS4: ("ks4_result", "pupil_enrolment", "pupil_fsm", "establishment"),
 }
-# Census term -> the academic term whose absence it carries (a term in arrears).
-ABSENCE_TERM = {"spring": "autumn", "summer": "spring", "autumn": "summer"}
-
-
-def academic_year_label(academic_year_end: int) -> str:
-    """``2025`` -> ``"2024/25"``, as DfE writes academic years."""
-    return f"{academic_year_end - 1}/{str(academic_year_end)[-2:]}"
 
 
 def pupil_social_care_groups(con: ibis.BaseBackend, reference_date: dt.date) -> Table:
@@ -321,7 +311,7 @@ def build_marts(
     """All the marts' rows for the academic year paired with ``reference_date``.
 
     Social care status at 31 March of year Y pairs with the academic year ending in summer Y
-    (DOMAIN.md §2). ``source_loads`` gives each population's loads (:func:`lineage`). Every
+    (docs/domain.md §2). ``source_loads`` gives each population's loads (:func:`lineage`). Every
     measure (of ``chosen``) is broken down by every breakdown (of ``breakdown_names``) for the
     year; absence also by term (unless ``by_term`` is false).
     """
@@ -426,127 +416,3 @@ def lineage(con: ibis.BaseBackend, loads: pd.DataFrame) -> dict[str, str]:
         used = set().union(*(ids.get(t, set()) for t in (*own, *SOCIAL_CARE_TABLES)))
         out[population] = ",".join(names[i] for i in sorted(used) if i in names)
     return out
-
-
-# -- disclosure control over a mart ------------------------------------------------------------
-
-Key = tuple[str, str, str, str, str]  # period, quantity, cohort, breakdown, breakdown value
-
-
-def _keys(mart: pd.DataFrame, quantity_column: str) -> list[Key]:
-    columns = (mart.period, mart[quantity_column], mart.cohort, mart.breakdown)
-    return [
-        (str(p), str(q), str(c), str(b), str(v))
-        for p, q, c, b, v in zip(*columns, mart.breakdown_value, strict=True)
-    ]
-
-
-def _built_on_keys(mart: pd.DataFrame) -> list[Key | None]:
-    """The pupil count each row rests on (:attr:`Measure.built_on`), in the same period,
-    cohort and breakdown value; None for a row that rests only on its own parts."""
-    bases = [measures.BY_NAME[m].built_on for m in mart.measure]
-    columns = (mart.period, mart.cohort, mart.breakdown, mart.breakdown_value)
-    return [
-        None if base is None else (str(p), base, str(c), str(b), str(v))
-        for base, p, c, b, v in zip(bases, *columns, strict=True)
-    ]
-
-
-def mart_relations(mart: pd.DataFrame) -> list[Relation]:
-    """Where the mart's quantities add up, for secondary suppression.
-
-    Within a period: each breakdown's values sum to its total; a ``not`` cohort and the cohort
-    it complements sum to all pupils; a social care group's cohort (``at``, named after its
-    group) is the same figure as all pupils in that group of the ``social_care_group``
-    breakdown; sessions missed are authorised plus unauthorised; and a year's sessions are its
-    terms' sessions.
-    """
-    quantities = set(_keys(mart, "numerator_quantity")) | set(_keys(mart, "denominator_quantity"))
-    relations: list[Relation] = []
-    parts: dict[tuple[str, str, str, str], list[Key]] = {}
-    for key in quantities:
-        if key[3] != "total":
-            parts.setdefault(key[:4], []).append(key)
-    for (period, quantity, cohort, _b), members in parts.items():
-        total = (period, quantity, cohort, "total", breakdowns.TOTAL)
-        if total in quantities:
-            relations.append(Relation(total, tuple(sorted(members))))
-    kinds = mart[["cohort", "cohort_kind", "complement_of"]].drop_duplicates()
-    cohorts = set(kinds.cohort)
-    everyone = [c for c, k in zip(kinds.cohort, kinds.cohort_kind, strict=True) if k == "all"]
-    complement_of = {
-        str(c): str(o)
-        for c, k, o in zip(kinds.cohort, kinds.cohort_kind, kinds.complement_of, strict=True)
-        if k == "not" and o in cohorts
-    }
-    # A social care group's cohort is the same figure as all pupils in that group.
-    groups = {str(c) for c, k in zip(kinds.cohort, kinds.cohort_kind, strict=True) if k == "at"}
-    for key in quantities:
-        period, quantity, cohort, breakdown, value = key
-        if breakdown == "social_care_group" and cohort in everyone and value in groups:
-            same = (period, quantity, value, "total", breakdowns.TOTAL)
-            if same in quantities:
-                relations.append(Relation(same, (key,)))
-        if cohort in complement_of:
-            inside: Key = (period, quantity, complement_of[cohort], breakdown, value)
-            for all_cohort in everyone:
-                total = (period, quantity, all_cohort, breakdown, value)
-                if total in quantities and inside in quantities:
-                    relations.append(Relation(total, (inside, key)))
-        for total_quantity, part_quantities in measures.QUANTITY_SUMS:
-            if quantity == total_quantity:
-                summed = tuple((period, q, cohort, breakdown, value) for q in part_quantities)
-                if all(m in quantities for m in summed):
-                    relations.append(Relation(key, summed))
-    periods = mart[["academic_year", "period", "period_type"]].drop_duplicates()
-    for _year, group in periods.groupby("academic_year"):
-        year_periods = [str(p) for p in group.period[group.period_type == YEAR]]
-        term_periods = [str(p) for p in group.period[group.period_type == TERM]]
-        if not year_periods or not term_periods:
-            continue
-        for key in quantities:
-            period, quantity, cohort, breakdown, value = key
-            if period == year_periods[0] and quantity in measures.ADDS_OVER_TERMS:
-                terms = tuple((p, quantity, cohort, breakdown, value) for p in term_periods)
-                if all(m in quantities for m in terms):
-                    relations.append(Relation(key, terms))
-    return relations
-
-
-def disclosed_mart(
-    mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
-) -> pd.DataFrame:
-    """The mart as it may leave the system: every row through :func:`suppress`, with the
-    mart's own relations, one academic year at a time (a year's outputs share one pattern).
-    A rate of sessions rests on the enrolments of its cell (:attr:`Measure.built_on`)."""
-    if mart.empty:
-        out = mart.copy()
-        out["symbol"] = pd.Series(dtype="object")
-        out["suppressed"] = pd.Series(dtype="bool")
-        return out
-    parts = []
-    for _year, rows in mart.groupby("academic_year", sort=True):
-        rows = rows.reset_index(drop=True)
-        cells = rows.copy()
-        for side in ("numerator", "denominator"):
-            keys = _keys(rows, f"{side}_quantity")
-            cells[f"{side}_key"] = pd.Series(keys, index=rows.index, dtype="object")
-            cells[f"{side}_is_count"] = [
-                getattr(measures.BY_NAME[m], f"{side}_is_count") for m in rows.measure
-            ]
-        cells[BUILT_ON] = pd.Series(_built_on_keys(rows), index=rows.index, dtype="object")
-        shown = suppress(
-            cells, mart_relations(rows), threshold=threshold, unrestricted=unrestricted
-        )
-        parts.append(
-            shown.drop(
-                columns=[
-                    "numerator_key",
-                    "denominator_key",
-                    "numerator_is_count",
-                    "denominator_is_count",
-                    BUILT_ON,
-                ]
-            )
-        )
-    return pd.concat(parts, ignore_index=True)

@@ -26,6 +26,10 @@ from ibis.expr.types import Table
 from cwsw.indicators import absence, attainment, pupils
 from cwsw.indicators.rounding import Number, dfe_rounded_ratio
 
+# A mart row's period: a whole academic year, or one of its terms.
+YEAR = "year"
+TERM = "term"
+
 ENROLMENTS = "enrolments"  # absence: enrolments over the six half terms (headline population)
 PUPILS = "pupils"  # spring census headcount
 KS2 = "ks2"  # pupils at the end of KS2

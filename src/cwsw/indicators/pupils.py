@@ -16,7 +16,7 @@ import ibis
 from ibis import _
 from ibis.expr.types import Table
 
-from cwsw.indicators.absence import census_terms_for_absence
+from cwsw.domain.calendar import census_terms_for_absence, spring_census_day
 
 DEFINITION_VERSION = "pupils-1"
 
@@ -25,13 +25,6 @@ EHC_PLAN = "E"
 FSM6_YEARS = 6
 # A pupil's characteristics as the spring census records them.
 CENSUS_DETAILS = ("nc_year", "sex", "ethnicity", "sen_provision")
-
-
-def spring_census_day(academic_year_end: int) -> dt.date:
-    """The spring (January) census day: the third Thursday of January (DfE census guide)."""
-    first = dt.date(academic_year_end, 1, 1)
-    first_thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7)
-    return first_thursday + dt.timedelta(days=14)
 
 
 def pupil_key(table: Table) -> ibis.ir.StringColumn:

@@ -67,7 +67,7 @@ def disclose(
 ) -> Disclosed:
     """The rule for one cell: a measure's value, or the DfE symbol that must stand in for it.
 
-    ``unrestricted`` is for child-level roles only (DOMAIN.md §4): they may see unsuppressed
+    ``unrestricted`` is for child-level roles only (docs/domain.md §4): they may see unsuppressed
     figures; nothing else may. A count is passed as ``numerator=value=count``. Tables go
     through :func:`suppress`, which adds secondary suppression.
     """

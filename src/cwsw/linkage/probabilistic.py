@@ -32,6 +32,7 @@ import pyarrow as pa
 from ibis import _
 from ibis.expr.types import Table
 
+from cwsw.domain.calendar import CENSUS_SEASONS
 from cwsw.linkage.splink_engine import COMPARISON_LEVELS, PREPARED_COLUMNS
 
 MATCH = "match"
@@ -46,7 +47,8 @@ KEEP_PROBABILITY = 0.01
 # estimating the prior (nicknames, typos and swapped dates account for the rest).
 EXACT_RULE_RECALL = 0.7
 
-_TERM_ORDER = {"spring": 1, "summer": 2, "autumn": 3}
+# A census term's rank within its calendar year (0 where the name has no season).
+_TERM_ORDER = {season: rank for rank, season in enumerate(CENSUS_SEASONS, start=1)}
 
 
 @dataclass(frozen=True)

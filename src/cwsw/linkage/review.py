@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cwsw.linkage.upn import clean_upn, normalise_id
+from cwsw.domain.upn import clean_upn, normalise_id
 
 ACCEPT = "accept"
 REJECT = "reject"

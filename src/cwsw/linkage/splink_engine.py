@@ -10,6 +10,9 @@ what the scores mean.
 
 Both inputs carry the same columns (``PREPARED_COLUMNS``): the two sides of a link-only job,
 ``children`` (the person extract) and ``pupils`` (the school census).
+
+About 500 lines by design: it is the only module that imports Splink (ruff's banned-api), so
+the comparisons, the blocking rules and the training and prediction calls stay together.
 """
 
 from __future__ import annotations

@@ -36,6 +36,9 @@ Rules every chart keeps:
   same numbers in a table.
 - Nothing is fetched: vl-convert bundles Vega and its fonts, and the SVG has no external
   references.
+- Every word is at least 12 px (:data:`FONT_SIZE`), and labels do not overlap: a long
+  category or period label is wrapped onto lines of :data:`LABEL_WIDTH` characters, and each
+  category gets the height its bars and its label's lines need.
 """
 
 from __future__ import annotations
@@ -59,11 +62,21 @@ PALETTE = ("#1d70b8", "#f47738", "#00703c", "#912b88", "#505a5f", "#d4351c", "#8
 TEXT_COLOUR = "#0b0c0c"
 FONT = "Arial, Helvetica, sans-serif"
 WIDTH = 460
-BAR_HEIGHT = 18
+# The smallest text in a chart (px): axis labels and titles, bar labels, legend, notes.
+FONT_SIZE = 12
+TITLE_SIZE = 15
+LINE_HEIGHT = 15  # px, one line of a wrapped label
+BAR_HEIGHT = 16  # px per bar: room for its 12 px label
+# A category's label wraps at this many characters; a period's (under a line chart) at fewer.
+LABEL_WIDTH = 30
+PERIOD_WIDTH = 12
+TITLE_WIDTH = 70
 OMITTED_NOTE = "Not plotted (suppressed or not available)"
 # The note inside the chart wraps at this many characters and names this many figures.
-SUBTITLE_WIDTH = 90
+SUBTITLE_WIDTH = 80
 SUBTITLE_ITEMS = 4
+# A Vega expression: a label holding line breaks is drawn on several lines.
+LINES = "split(datum.label, '\\n')"
 
 
 @dataclass(frozen=True)
@@ -130,13 +143,22 @@ def _split(
     return plotted, omitted
 
 
+def wrapped(label: str, width: int = LABEL_WIDTH) -> str:
+    """``label`` with line breaks so that no line is longer than ``width`` (if it can be)."""
+    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
+
+
+def _lines(label: str) -> int:
+    return label.count("\n") + 1
+
+
 def _title(title: str, footnote: str) -> alt.Title:
     return alt.Title(
-        title,
+        textwrap.wrap(title, TITLE_WIDTH) or [title],
         subtitle=textwrap.wrap(footnote, SUBTITLE_WIDTH),
         anchor="start",
-        fontSize=14,
-        subtitleFontSize=11,
+        fontSize=TITLE_SIZE,
+        subtitleFontSize=FONT_SIZE,
         subtitleColor="#505a5f",
         font=FONT,
         subtitleFont=FONT,
@@ -152,11 +174,21 @@ def _configured(chart: alt.LayerChart | alt.FacetChart) -> dict[str, Any]:
         .configure_mark(aria=False)
         .configure_view(stroke=None)
         .configure_axis(
-            labelColor=TEXT_COLOUR, titleColor=TEXT_COLOUR, labelFontSize=11, titleFontSize=11
+            labelColor=TEXT_COLOUR,
+            titleColor=TEXT_COLOUR,
+            labelFontSize=FONT_SIZE,
+            titleFontSize=FONT_SIZE,
         )
+        .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, symbolSize=120)
+        .configure_text(fontSize=FONT_SIZE)
     )
     spec: dict[str, Any] = configured.to_dict()
     return spec
+
+
+def _value_axis() -> alt.Axis:
+    """The value axis: round ticks without trailing zeros, never touching each other."""
+    return alt.Axis(format=",~f", labelOverlap="greedy", tickCount=6)
 
 
 def _series_names(
@@ -174,7 +206,7 @@ def _colour(table: pd.DataFrame, series: str | None, series_order: Sequence[str]
         f"{series}:N",
         sort=names,
         scale=alt.Scale(domain=names, range=[PALETTE[i % len(PALETTE)] for i in range(len(names))]),
-        legend=alt.Legend(title=None, orient="bottom", labelLimit=320, columns=2),
+        legend=alt.Legend(title=None, orient="bottom", labelLimit=360, columns=2, rowPadding=4),
     )
 
 
@@ -199,32 +231,39 @@ def bar_chart(
     """
     columns = [category] if series is None else [category, series]
     plotted, omitted = _split(table, columns, value, symbol)
-    categories = list(order) if order is not None else list(dict.fromkeys(table[category]))
+    # Long labels on several lines, each category as tall as its bars and its label's lines.
+    categories = [
+        wrapped(c) for c in (order if order is not None else dict.fromkeys(table[category]))
+    ]
+    plotted[category] = [wrapped(c) for c in plotted[category]]
     y = alt.Y(
         f"{category}:N",
         sort=categories,
         title=None,
-        axis=alt.Axis(labelLimit=260),
-        scale=alt.Scale(domain=categories),
+        axis=alt.Axis(labelExpr=LINES, labelLimit=0, labelLineHeight=LINE_HEIGHT),
+        scale=alt.Scale(domain=categories, paddingInner=0.2),
     )
-    x = alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format.lstrip(",")))
+    x = alt.X(f"{value}:Q", title=value_title, axis=_value_axis())
     encoding: dict[str, Any] = {"y": y, "x": x}
-    rows = len(categories)
+    bars_per_category = 1
     if series is not None:
         names = _series_names(table, series, series_order)
         encoding["yOffset"] = alt.YOffset(f"{series}:N", sort=names, scale=alt.Scale(domain=names))
-        rows *= len(names)
+        bars_per_category = len(names)
     encoding["color"] = _colour(table, series, series_order)
     base = alt.Chart(plotted).encode(**encoding)
     bars = base.mark_bar()
-    labels = base.mark_text(align="left", dx=3, fontSize=10).encode(
+    labels = base.mark_text(align="left", dx=3, fontSize=FONT_SIZE).encode(
         text=alt.Text(f"{value}:Q", format=value_format), color=alt.value(TEXT_COLOUR)
     )
+    lines = max((_lines(c) for c in categories), default=1)
+    step = max(BAR_HEIGHT * bars_per_category, LINE_HEIGHT * lines + 6) / 0.8
     chart = alt.layer(bars, labels).properties(
         title=_title(title, _footnote(omitted)),
         description=description,
         width=WIDTH,
-        height=BAR_HEIGHT * max(rows, 1),
+        # The step is each category's band (its cluster of bars), not each bar's.
+        height=alt.Step(round(step), **{"for": "position"}),
     )
     return Chart(_configured(chart), title, description, omitted)
 
@@ -250,16 +289,20 @@ def line_chart(
     """
     columns = [period] if series is None else [series, period]
     plotted, omitted = _split(table, columns, value, symbol)
-    periods = list(order) if order is not None else sorted(dict.fromkeys(table[period]))
+    periods = [
+        wrapped(p, PERIOD_WIDTH)
+        for p in (order if order is not None else sorted(dict.fromkeys(table[period])))
+    ]
+    plotted[period] = [wrapped(p, PERIOD_WIDTH) for p in plotted[period]]
     encoding: dict[str, Any] = {
         "x": alt.X(
             f"{period}:O",
             sort=periods,
             scale=alt.Scale(domain=periods),
             title=None,
-            axis=alt.Axis(labelAngle=0, labelLimit=140),
+            axis=alt.Axis(labelAngle=0, labelLimit=0, labelExpr=LINES, labelLineHeight=LINE_HEIGHT),
         ),
-        "y": alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format.lstrip(","))),
+        "y": alt.Y(f"{value}:Q", title=value_title, axis=_value_axis()),
     }
     encoding["color"] = _colour(table, series, series_order)
     base = alt.Chart(plotted).encode(**encoding)

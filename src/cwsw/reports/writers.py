@@ -6,7 +6,8 @@
   symbols as text;
 - ``csv`` and ``parquet``: every table's figures in one tidy table (:data:`TIDY_COLUMNS`).
 
-Each writer shows the same figures: the text of every :class:`~cwsw.reports.vsh.Figure`.
+Each writer shows the same figures: the text of every :class:`~cwsw.reports.vsh.Figure`
+(the one model's, :mod:`cwsw.indicators.figures`). The summary comes first in every format.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from openpyxl.styles import Alignment, Font
 from PIL import Image
 
 from cwsw import __version__
-from cwsw.reports.vsh import ReportTable, VshReport, slug
+from cwsw.reports.vsh import ReportTable, Section, VshReport, slug
 
 FORMATS = ("html", "pdf", "xlsx", "csv", "parquet")
 BASENAME = "vsh-report"
@@ -52,7 +53,18 @@ def suppression_rule(report: VshReport) -> str:
 
 
 def title_of(report: VshReport) -> str:
+    """``Children with a social worker: Kent Virtual School report, 2024/25``."""
+    if report.la_name:
+        return f"Children with a social worker: {report.la_name} Virtual School report, " + (
+            report.period
+        )
     return f"{TITLE}, {report.period}"
+
+
+def caption_of(report: VshReport) -> str:
+    """The line above the title: who the report is from."""
+    school = f"{report.la_name} Virtual School" if report.la_name else "Virtual School report"
+    return f"{school} · Children with a social worker"
 
 
 # -- HTML --------------------------------------------------------------------------------------
@@ -69,6 +81,7 @@ def render_html(report: VshReport) -> str:
     return _TEMPLATES.get_template("vsh_report.html.j2").render(
         report=report,
         title=title_of(report),
+        caption=caption_of(report),
         charts=charts,
         rule=suppression_rule(report),
         version=__version__,
@@ -151,18 +164,33 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
+def _summary_lines(report: VshReport) -> dict[str, list[str]]:
+    """The summary's words, by the key of the table they follow."""
+    summary = report.summary
+    if summary is None:
+        return {}
+    lines = {summary.headline.key: ["", *summary.points, "", "What changed since last year"]}
+    lines[summary.headline.key].append(summary.change_note)
+    if summary.changes is not None:
+        lines[summary.changes.key] = ["", *summary.change_points]
+    return lines
+
+
 def write_xlsx(report: VshReport, path: Path) -> None:
-    """One sheet per section (each table: title, headings, rows) and a notes sheet."""
+    """One sheet per section, the summary's first (each table: title, headings, rows) and a
+    notes sheet."""
     book = Workbook()
     used: set[str] = set()
     bold = Font(bold=True)
     first = True
-    for section in report.sections:
+    after = _summary_lines(report)
+    sections: list[Section] = [report.summary.section()] if report.summary is not None else []
+    for section in (*sections, *report.sections):
         sheet = book.active if first else book.create_sheet()
         assert sheet is not None
         first = False
         sheet.title = _sheet_name(section.title, used)
-        sheet.append([section.title])
+        sheet.append([title_of(report) if section.key == "summary" else section.title])
         sheet.cell(1, 1).font = Font(bold=True, size=14)
         sheet.append([section.intro])
         sheet.column_dimensions["A"].width = 48
@@ -191,6 +219,8 @@ def write_xlsx(report: VshReport, path: Path) -> None:
             chart = table.chart
             if chart is not None and chart.footnote:
                 sheet.append([chart.footnote])
+            for words in after.get(table.key, []):
+                sheet.append([words])
         for letter in "BCDEFGHIJK":
             sheet.column_dimensions[letter].width = 16
     notes = book.create_sheet(_sheet_name("Notes", used))
@@ -230,7 +260,10 @@ def pdf_text(text: str) -> str:
 
 
 PDF_CHART_WIDTH = 150.0  # mm
-PDF_LINE = 3.6  # mm, a table row
+PDF_CHART_HEIGHT = 115.0  # mm at most: a taller chart is drawn narrower
+PDF_LINE = 4.2  # mm, a table row
+PDF_TABLE_FONT = 8  # pt
+PDF_LABEL_WIDTH = 85.0  # mm, the row labels' column
 
 
 class _Pdf(FPDF):
@@ -249,10 +282,10 @@ def _para(pdf: _Pdf, height: float, text: str) -> None:
 
 
 def _pdf_table(pdf: _Pdf, table: ReportTable) -> None:
-    label_width = 70.0
+    label_width = PDF_LABEL_WIDTH
     usable = pdf.epw - label_width
     widths = [label_width] + [usable / len(table.columns)] * len(table.columns)
-    pdf.set_font("Helvetica", size=7)
+    pdf.set_font("Helvetica", size=PDF_TABLE_FONT)
     headings = FontFace(emphasis="BOLD", fill_color=(243, 242, 241))
     with pdf.table(
         col_widths=widths,
@@ -272,14 +305,54 @@ def _pdf_table(pdf: _Pdf, table: ReportTable) -> None:
                 cells.cell(figure.text)
 
 
+def _bullets(pdf: _Pdf, lines: Sequence[str]) -> None:
+    pdf.set_font("Helvetica", size=9)
+    for line in lines:
+        pdf.set_x(pdf.l_margin + 3)
+        pdf.multi_cell(0, 4.5, pdf_text(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
+
+
+def _pdf_summary(pdf: _Pdf, report: VshReport) -> None:
+    """The first page: the headline table, what it says, and what changed since last year."""
+    summary = report.summary
+    if summary is None:
+        return
+    pdf.ln(2)
+    pdf.set_font("Helvetica", size=10)
+    _para(pdf, 5, pdf_text(summary.intro))
+    pdf.ln(2)
+    pdf.set_font("Helvetica", style="B", size=10)
+    _para(pdf, 5, pdf_text(summary.headline.title))
+    _pdf_table(pdf, summary.headline)
+    pdf.ln(2)
+    _bullets(pdf, summary.points)
+    pdf.ln(2)
+    pdf.set_font("Helvetica", style="B", size=11)
+    _para(pdf, 6, "What changed since last year")
+    pdf.set_font("Helvetica", size=9)
+    _para(pdf, 4.5, pdf_text(summary.change_note))
+    if summary.changes is not None:
+        pdf.ln(1)
+        pdf.set_font("Helvetica", style="B", size=10)
+        _para(pdf, 5, pdf_text(summary.changes.title))
+        _pdf_table(pdf, summary.changes)
+        pdf.ln(1)
+        _bullets(pdf, summary.change_points)
+
+
 def write_pdf(report: VshReport, path: Path) -> None:
-    """The report as A4 landscape PDF: each table with its chart above it."""
+    """The report as A4 landscape PDF: the summary on the first page, then each section with
+    each table's chart above it, then the notes."""
     pdf = _Pdf(orientation="landscape", format="A4")
     pdf.report_title = pdf_text(title_of(report))
     pdf.set_title(pdf.report_title)
     pdf.set_creator(f"cwsw {__version__}")
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.set_text_color(80, 90, 95)
+    _para(pdf, 5, pdf_text(caption_of(report)))
+    pdf.set_text_color(0, 0, 0)
     pdf.set_font("Helvetica", style="B", size=18)
     _para(pdf, 9, pdf.report_title)
     pdf.set_font("Helvetica", size=10)
@@ -288,6 +361,7 @@ def write_pdf(report: VshReport, path: Path) -> None:
         5,
         pdf_text(f"Social care status at {report.reference_date}. {suppression_rule(report)}"),
     )
+    _pdf_summary(pdf, report)
     for section in report.sections:
         pdf.add_page()
         pdf.set_font("Helvetica", style="B", size=15)
@@ -298,18 +372,21 @@ def write_pdf(report: VshReport, path: Path) -> None:
             pdf.ln(3)
             chart = table.chart
             png = chart.png(scale=2) if chart is not None else b""
-            height = 0.0
+            width, height = 0.0, 0.0
             if png:
                 width_px, height_px = Image.open(io.BytesIO(png)).size
-                height = PDF_CHART_WIDTH * height_px / width_px
-            # Keep the title, the chart and the start of its table on one page.
-            table_start = PDF_LINE * (len(table.rows) + 6)
-            if pdf.get_y() + 6 + height + table_start > pdf.page_break_trigger:
+                width = min(PDF_CHART_WIDTH, PDF_CHART_HEIGHT * width_px / height_px)
+                height = width * height_px / width_px
+            # Keep the title, the chart and the start of its table on one page (unless the
+            # page has barely begun: a new one would hold no more).
+            table_start = PDF_LINE * (min(len(table.rows), 8) + 4)
+            fresh = pdf.get_y() < pdf.t_margin + 30
+            if not fresh and pdf.get_y() + 6 + height + table_start > pdf.page_break_trigger:
                 pdf.add_page()
             pdf.set_font("Helvetica", style="B", size=10)
             _para(pdf, 5, pdf_text(table.title))
             if chart is not None:
-                pdf.image(io.BytesIO(png), w=PDF_CHART_WIDTH, alt_text=pdf_text(chart.description))
+                pdf.image(io.BytesIO(png), w=width, alt_text=pdf_text(chart.description))
             _pdf_table(pdf, table)
             pdf.set_font("Helvetica", size=7)
             if table.note:

@@ -1,6 +1,6 @@
 """Targets the synthetic outcomes are drawn to, by social care group and school phase.
 
-Sources: DOMAIN.md §2 and §4 (national figures for England), and the national rows of the DfE's
+Sources: docs/domain.md §2 and §4 (national figures for England), and the national rows of the DfE's
 "Outcomes for children in need" absence table for 2024/25 (``dfe-outcomes/absence_la.csv``) for
 the phase split. ``NEVER`` and ``PREVIOUS`` (ever CIN in six years, not at 31 March) are set so
 that *all pupils* land on the published all-pupil figures.

@@ -65,14 +65,6 @@ def _ymd(days: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     return y, m, dd
 
 
-def age_on(birth: IntArray, on: int) -> IntArray:
-    """Whole years of age on day ``on`` (vectorised)."""
-    by, bm, bd = _ymd(birth)
-    o = to_date(on)
-    before = (bm > o.month) | ((bm == o.month) & (bd > o.day))
-    return np.asarray(o.year - by - before.astype(np.int64), dtype=np.int64)
-
-
 def birth_cohort(birth: IntArray) -> IntArray:
     """The calendar year whose 1 September starts a child's school year group's birth span.
 

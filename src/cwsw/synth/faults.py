@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cwsw.linkage.upn import CHECK_LETTERS
+from cwsw.domain.upn import CHECK_LETTERS
 from cwsw.synth import codes
 
 FAULT_TYPES = (

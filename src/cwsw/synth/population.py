@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from cwsw.linkage.upn import CHECK_LETTERS, check_letter
+from cwsw.domain.upn import CHECK_LETTERS, check_letter
 from cwsw.synth import calibration as cal
 from cwsw.synth import codes
 from cwsw.synth.dates import Calendar, IntArray, birth_cohort, day

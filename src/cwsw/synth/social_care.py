@@ -4,7 +4,7 @@ Each child's referrals arrive as a renewal process whose rate is the child's fra
 base rate: after an episode closes the next referral may follow. Most episodes are short (closed
 after assessment, or a few months on a CIN plan); about a third of CP plans last three months or
 less; care periods are long. That churn is what makes the ever-in-six-years cohort several times
-the 31 March one (DOMAIN.md §2).
+the 31 March one (docs/domain.md §2).
 """
 
 from __future__ import annotations
@@ -93,10 +93,6 @@ class SocialCare:
     care_end: IntArray
     care_child: IntArray
     disabilities: dict[int, tuple[str, ...]]
-
-
-def _clamp(x: IntArray, lo: IntArray | int, hi: IntArray | int) -> IntArray:
-    return np.asarray(np.minimum(np.maximum(x, lo), hi), dtype=np.int64)
 
 
 def simulate(rng: np.random.Generator, cal: Calendar, children: Children) -> SocialCare:

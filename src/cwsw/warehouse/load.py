@@ -18,10 +18,16 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
-from cwsw.formats.cin_census import RereadInOneProcess, root_element
 from cwsw.formats.common import Columns, ReadResult, Row
 from cwsw.formats.detect import Detected, detect, read_file
-from cwsw.formats.errors import Finding, FindingSummary, FormatError, findings_table
+from cwsw.formats.errors import (
+    Finding,
+    FindingSummary,
+    FormatError,
+    RereadInOneProcess,
+    findings_table,
+)
+from cwsw.formats.xmltools import root_element
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.schema import TABLES, arrow_schema, ensure_schema
 from cwsw.warehouse.staging import Staging

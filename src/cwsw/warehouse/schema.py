@@ -316,7 +316,7 @@ def columns_arrow_schema(columns: Columns) -> pa.Schema:
 def create_sql(table: str) -> str:
     columns = [f'"{name}" {kind}' for name, kind in TABLES[table].items()]
     if table == "loads":
-        # A file is identified by its SHA-256 (ARCHITECTURE.md): one load per content.
+        # A file is identified by its SHA-256 (docs/architecture.md): one load per content.
         columns[0] += " PRIMARY KEY"
         columns[1] += " NOT NULL UNIQUE"
     return f'CREATE TABLE IF NOT EXISTS "{table}" ({", ".join(columns)})'

@@ -17,7 +17,6 @@ find-moj-data does): nothing here is secret and nothing needs editing per deploy
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from cwsw.settings import Settings
@@ -32,16 +31,10 @@ REPO_ROOT = BASE_DIR.parents[2]
 SECRET_KEY = load_or_create_secret_key(CWSW.home, CWSW.secret_key)
 # The key of children's pseudonymous keys (children/keys.py): separate from SECRET_KEY, so
 # rotating Django's key does not change every child's key in URLs and the audit log.
-PSEUDONYM_KEY = load_or_create_secret_key(
-    CWSW.home, os.environ.get("CWSW_PSEUDONYM_KEY", ""), name="pseudonym_key"
-)
+PSEUDONYM_KEY = load_or_create_secret_key(CWSW.home, CWSW.pseudonym_key, name="pseudonym_key")
 DEBUG = CWSW.debug
-ALLOWED_HOSTS = [
-    host.strip()
-    for host in os.environ.get("CWSW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if host.strip()
-]
-HTTPS = os.environ.get("CWSW_HTTPS", "0") == "1"
+ALLOWED_HOSTS = list(CWSW.allowed_hosts)
+HTTPS = CWSW.https
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -110,7 +103,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": parse_database_url(CWSW.app_database_url)}
-if test_database := os.environ.get("CWSW_TEST_DATABASE_NAME", ""):
+if test_database := CWSW.test_database_name:
     # The test run's own database on a shared PostgreSQL server (tests/web/test_postgres.py).
     DATABASES["default"]["TEST"] = {"NAME": test_database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -135,12 +128,7 @@ USE_TZ = True
 
 # Static files: GOV.UK Frontend straight from node_modules, served by WhiteNoise from the finders
 # (no collectstatic, no CDN: deployments run on closed networks).
-GOVUK_FRONTEND_DIR = Path(
-    os.environ.get(
-        "CWSW_GOVUK_FRONTEND_DIR",
-        str(REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
-    )
-)
+GOVUK_FRONTEND_DIR = CWSW.govuk_frontend_dir
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static", ("govuk", GOVUK_FRONTEND_DIR)]
 WHITENOISE_USE_FINDERS = True
@@ -189,7 +177,7 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # The TOTP second factor (django-otp). Each wrong code also doubles the wait before the device
 # checks another (1 s, 2 s, 4 s, ...), kept on the device across sign-ins.
-REQUIRE_TOTP_FOR_CHILD_LEVEL = os.environ.get("CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL", "0") == "1"
+REQUIRE_TOTP_FOR_CHILD_LEVEL = CWSW.require_totp_for_child_level
 OTP_TOTP_ISSUER = "CWSW"
 OTP_TOTP_THROTTLE_FACTOR = 1
 

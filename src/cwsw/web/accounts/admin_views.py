@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cwsw.warehouse.snapshot import WarehouseUnavailable
 from cwsw.web.access import access
 from cwsw.web.accounts import administration, second_factor
 from cwsw.web.accounts.forms import CaseloadAddForm, NewUserForm, RoleForm
 from cwsw.web.accounts.models import Role, User
 from cwsw.web.audit import services as audit
-from cwsw.web.children.services import WarehouseUnavailable
 
 ADMIN = {Role.ADMIN}
 

@@ -7,7 +7,7 @@ from django.db import models
 
 
 class Role(models.TextChoices):
-    """The roles (DOMAIN.md §1). What each may see is declared view by view (``access``)."""
+    """The roles (docs/domain.md §1). What each may see is declared view by view (``access``)."""
 
     VSH = "vsh", "Virtual School Head"
     ADVISER = "adviser", "Education adviser"

@@ -39,10 +39,6 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     return frozenset({role}) if role else frozenset()
 
 
-def has_any_role(user: AbstractBaseUser | AnonymousUser, roles: frozenset[str]) -> bool:
-    return role_of(user) in roles
-
-
 def create_demo_users(warehouse_path: Path | None = None) -> list[tuple[str, str, str]]:
     """Create (or reset) one demo account per role; return ``(username, password, role)``.
 

@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from cwsw.domain.calendar import census_term_label
+from cwsw.warehouse.snapshot import WarehouseUnavailable
 from cwsw.web.access import access
 from cwsw.web.accounts.models import Role, User
 from cwsw.web.accounts.rules import VIEW_CHILD
@@ -24,7 +26,7 @@ from cwsw.web.children import services
 SEARCH_MAX = 100
 
 
-def unavailable(request: HttpRequest, error: services.WarehouseUnavailable) -> HttpResponse:
+def unavailable(request: HttpRequest, error: WarehouseUnavailable) -> HttpResponse:
     """The warehouse is not built or is being written: a plain 503 page, no traceback."""
     return render(request, "children/unavailable.html", {"message": str(error)}, status=503)
 
@@ -43,7 +45,7 @@ def school(request: HttpRequest) -> HttpResponse:
     try:
         with services.open_warehouse() as warehouse:
             page = services.school_pupils(warehouse, user.school_laestab, search)
-    except services.WarehouseUnavailable as error:
+    except WarehouseUnavailable as error:
         return unavailable(request, error)
     # What was searched for may be a name: the row keeps the school and the count only.
     audit.record_request(
@@ -55,7 +57,7 @@ def school(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "children/school.html",
-        {"page": page, "search": search, "term": services.term_label(page.term or "")},
+        {"page": page, "search": search, "term": census_term_label(page.term or "")},
     )
 
 
@@ -88,7 +90,7 @@ def school_export(request: HttpRequest) -> HttpResponse:
     try:
         with services.open_warehouse() as warehouse:
             page = services.school_pupils(warehouse, user.school_laestab)
-    except services.WarehouseUnavailable as error:
+    except WarehouseUnavailable as error:
         return unavailable(request, error)
     audit.record_request(
         request,
@@ -127,7 +129,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     try:
         with services.open_warehouse() as warehouse:
             children = services.caseload(warehouse, ids)
-    except services.WarehouseUnavailable as error:
+    except WarehouseUnavailable as error:
         return unavailable(request, error)
     audit.record_request(
         request, audit.Action.VIEW, object_type="caseload", object_ref=f"{len(children)} children"
@@ -152,7 +154,7 @@ def profile(request: HttpRequest, key: str) -> HttpResponse:
                 )
                 raise PermissionDenied("This child is not one of yours")
             found = services.profile(warehouse, la_child_id)
-    except services.WarehouseUnavailable as error:
+    except WarehouseUnavailable as error:
         return unavailable(request, error)
     audit.record_request(request, audit.Action.VIEW, object_type="child_profile", child_key=key)
     return render(

@@ -20,7 +20,7 @@ from cwsw.linkage import review
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.load import LoadResult
 from cwsw.warehouse.quality import file_summary
-from cwsw.web.children.services import tables
+from cwsw.warehouse.snapshot import tables
 
 REVIEW_PAGE_SIZE = 50
 

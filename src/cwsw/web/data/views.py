@@ -11,11 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from cwsw.linkage.review import DECISIONS, DecisionError
+from cwsw.warehouse.snapshot import WarehouseUnavailable
 from cwsw.web.access import access
 from cwsw.web.accounts.models import Role
 from cwsw.web.audit import services as audit
 from cwsw.web.children import keys
-from cwsw.web.children.services import WarehouseUnavailable, open_warehouse
+from cwsw.web.children.services import open_warehouse
 from cwsw.web.children.views import unavailable
 from cwsw.web.data import services
 

@@ -1,9 +1,9 @@
 """Charts of the insight tables, drawn by :mod:`cwsw.reports.charts` (static SVG, no script).
 
-Each chart plots figures of the table shown under it (its text alternative), straight from
-the disclosed marts: a withheld figure is never drawn (the chart's footnote names it, the
-table gives its symbol). Rendering costs tens of milliseconds, so each chart is drawn once
-per disclosed build and kept in the build's memo.
+Each chart plots the figures of the table shown under it (its text alternative), as the table
+shows them (:mod:`cwsw.indicators.figures`): a withheld figure is never drawn (the chart's
+footnote names it, the table gives its symbol). Rendering costs tens of milliseconds, so each
+chart is drawn once per disclosed build and kept in the build's memo.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from cwsw.domain.labels import cohort_label
 from cwsw.indicators import insight
-from cwsw.indicators.insight import DisclosedMarts, Table
+from cwsw.indicators.figures import VALUE, Table, unit_title
+from cwsw.indicators.insight import DisclosedMarts
 from cwsw.indicators.measures import Measure
 from cwsw.reports import charts
 
@@ -29,30 +31,19 @@ class InlineChart:
     caption: str
 
 
-def _tidy(marts: DisclosedMarts, table: Table) -> pd.DataFrame:
-    rows = []
-    for row in table.rows:
-        for cell in row.cells:
-            if cell.kind != "value" or cell.cohort not in CHARTED:
-                continue
-            figure = marts.figure(
-                cell.period, cell.measure, cell.cohort, cell.breakdown, cell.value
-            )
-            rows.append(
-                {
-                    "category": row.label,
-                    "series": insight.cohort_label(cell.cohort),
-                    "value": figure.value if figure.shown else None,
-                    "symbol": figure.symbol,
-                }
-            )
+def _tidy(table: Table) -> pd.DataFrame:
+    """The table's own figures (as shown, so rounded as in the table) of the charted cohorts."""
+    rows = [
+        {
+            "category": row.label,
+            "series": cohort_label(figure.source.cohort),
+            "value": figure.number,
+            "symbol": figure.symbol,
+        }
+        for row, _, figure in table.figures()
+        if figure.source.kind == VALUE and figure.source.cohort in CHARTED
+    ]
     return pd.DataFrame(rows, columns=["category", "series", "value", "symbol"])
-
-
-def _value_title(measure: Measure) -> str:
-    return {"%": "%", "per 100 pupils": "per 100 pupils", "average": "average score"}.get(
-        measure.unit, "number"
-    )
 
 
 def _checked(svg: str) -> str:
@@ -68,14 +59,14 @@ def _drawn(
 ) -> InlineChart | None:
     """Draw a table's chart once per disclosed build. Keyed by the rows too: a DSL's table
     has only their school, and so must its chart."""
-    key = ("chart", chart_id, lines, table.caption, tuple(r.key for r in table.rows))
+    key = ("chart", chart_id, lines, table.title, tuple(r.key for r in table.rows))
     if key not in marts.memo:
-        tidy = _tidy(marts, table)
+        tidy = _tidy(table)
         options: dict[str, Any] = {
             "value": "value",
             "series": "series",
-            "title": table.caption,
-            "value_title": _value_title(measure),
+            "title": table.title,
+            "value_title": unit_title(measure),
             "order": [r.label for r in table.rows],
             "value_format": f",.{measure.places}f",
         }
@@ -83,12 +74,12 @@ def _drawn(
             marts.memo[key] = None
         else:
             if lines:
-                description = f"Lines: {table.caption}, one line per group."
+                description = f"Lines: {table.title}, one line per group."
                 chart = charts.line_chart(
                     tidy, period="category", description=description, **options
                 )
             else:
-                description = f"Horizontal bars: {table.caption}, one bar per group."
+                description = f"Horizontal bars: {table.title}, one bar per group."
                 chart = charts.bar_chart(
                     tidy, category="category", description=description, **options
                 )

@@ -27,8 +27,10 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 
+from cwsw.domain.labels import BREAKDOWN_LABELS
 from cwsw.indicators import insight
-from cwsw.indicators.insight import DisclosedMarts, Table
+from cwsw.indicators.figures import ABSENCE_COLUMNS, Table
+from cwsw.indicators.insight import DisclosedMarts
 from cwsw.indicators.measures import BY_NAME, Measure
 from cwsw.indicators.summary import AbsenceSummary, GroupFigures
 from cwsw.web.accounts.models import Role, User
@@ -39,14 +41,10 @@ log = logging.getLogger(__name__)
 # The roles shown unsuppressed figures on the insight pages (see the module docstring).
 UNRESTRICTED_ROLES = frozenset({Role.ANALYST.value})
 
-# (GroupFigures field, column heading). The field names are part of the cells' data-testid.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("pupils", "Pupil enrolments"),
-    ("overall_absence", "Overall absence (%)"),
-    ("persistent_absence", "Persistent absence (%)"),
-    ("severe_absence", "Severe absence (%)"),
-    ("persistent_absence_ratio", "Persistently absent: times as likely as all pupils"),
-)
+# (GroupFigures field, column heading): the absence table's columns, as the one model has them
+# (the VSH report's attendance table starts with the same). The fields are part of the cells'
+# data-testid.
+COLUMNS: tuple[tuple[str, str], ...] = tuple((f, heading) for f, heading, _, _ in ABSENCE_COLUMNS)
 DEFAULT_MEASURE = "persistent_absence"
 DEFAULT_BREAKDOWN = "sen"
 
@@ -117,7 +115,7 @@ def measure_options(marts: DisclosedMarts, chosen: Measure) -> list[Option]:
 def breakdown_options(marts: DisclosedMarts, chosen: str) -> list[Option]:
     return [
         Option(name, label, name == chosen)
-        for name, label in insight.BREAKDOWN_LABELS.items()
+        for name, label in BREAKDOWN_LABELS.items()
         if name in marts.breakdowns and name != "total"
     ]
 
@@ -130,14 +128,12 @@ def current_absence_summary(
 ) -> AbsenceSummary | None:
     """The headline absence figures of ``year`` (default the newest), or None if nothing has
     been built."""
-    from cwsw.indicators import service
-
     if marts is None or marts.empty:
         return None
     chosen = year or marts.academic_years[-1]
     key = ("absence_summary", chosen)
     if key not in marts.memo:
-        marts.memo[key] = service.summarise_disclosed(marts.frame, chosen)
+        marts.memo[key] = insight.summarise_absence(marts, chosen)
     summary: AbsenceSummary | None = marts.memo[key]
     return summary
 

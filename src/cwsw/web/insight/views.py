@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from cwsw.indicators.insight import WarehouseBusy
+from cwsw.warehouse.snapshot import WarehouseUnavailable
 from cwsw.web.access import access
 from cwsw.web.accounts.services import ALL_ROLES
 from cwsw.web.audit import services as audit
@@ -30,7 +30,7 @@ def _page(request: HttpRequest, template: str, object_type: str, build: Page) ->
     context), audit and render; a busy warehouse is a 503, an unknown choice a 404."""
     try:
         marts = services.disclosed_marts(request.user)
-    except WarehouseBusy as error:
+    except WarehouseUnavailable as error:
         return render(request, "children/unavailable.html", {"message": str(error)}, status=503)
     context: dict[str, Any] = {"suppression_note": services.suppression_note()}
     reference = "none"
@@ -67,7 +67,7 @@ def _year_and_measure(request: HttpRequest, marts: Any) -> tuple[str, Any, dict[
 def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         marts = services.disclosed_marts(request.user)
-    except WarehouseBusy as error:
+    except WarehouseUnavailable as error:
         return render(request, "children/unavailable.html", {"message": str(error)}, status=503)
     year = None
     context: dict[str, Any] = {}

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cwsw.linkage.upn import check_letter, clean_upn, is_valid_upn, normalise_id
+from cwsw.domain.upn import check_letter, clean_upn, is_valid_upn, normalise_id
 
 
 def test_published_example_upn_is_valid() -> None:

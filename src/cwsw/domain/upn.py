@@ -19,7 +19,7 @@ _FLOAT_TAIL = re.compile(r"^(\d+)\.0+$")
 def normalise_id(value: str | None) -> str | None:
     """Trim, strip a byte-order mark and a spreadsheet's ``.0``, upper-case; blank becomes None.
 
-    Real files carry IDs such as ``" a123456789012 "`` or ``"123456.0"`` (DOMAIN.md §3).
+    Real files carry IDs such as ``" a123456789012 "`` or ``"123456.0"`` (docs/domain.md §3).
     """
     if value is None:
         return None

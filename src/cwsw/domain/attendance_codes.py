@@ -1,4 +1,4 @@
-"""Attendance codes, the one list every reader and measure uses (DOMAIN.md §3).
+"""Attendance codes, the one list every reader and measure uses (docs/domain.md §3).
 
 Source: DfE, "Working together to improve school attendance" (2024) and "School attendance:
 guidance for schools", table of attendance codes; legacy codes kept so older files still count.
