@@ -41,10 +41,12 @@ out = Console()
 def _check_settings() -> None:
     """Every command starts from readable settings: a bad value is one line, not a traceback."""
     try:
-        get_settings()
+        settings = get_settings()
     except SettingError as error:
         console.print(f"[bold red]Error:[/] {error}", soft_wrap=True)
         raise typer.Exit(code=2) from None
+    if settings.suppression_warning is not None:  # an unsafe threshold, explicitly allowed
+        console.print(f"[bold yellow]Warning:[/] {settings.suppression_warning}", soft_wrap=True)
 
 
 @contextmanager
@@ -503,6 +505,9 @@ def demo(
 
     directory = directory.resolve()
     os.environ["CWSW_HOME"] = str(directory)
+    # The demo's accounts sign in with a password alone, unless the caller set the variable;
+    # the sign-in page then says the second factor is off, for demonstration only (ADR 0015).
+    os.environ.setdefault("CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL", "0")
     settings = get_settings()
     data_dir = directory / "la"
     timings: dict[str, float] = {}
@@ -545,6 +550,8 @@ def demo(
     out.print("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     out.print(f"Report: {report_path}")
     out.print(f"Web app: {url}")
+    if not settings.require_totp_for_child_level:
+        out.print("Second factor: off for this demo (CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL=0)")
     for username, password, role in users:
         out.print(f"Log in as {username} / {password} ({role})")
     sys.stdout.flush()

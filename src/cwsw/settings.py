@@ -21,6 +21,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GOVUK_FRONTEND_DIR = REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 
+# The smallest suppression threshold cwsw accepts without CWSW_ALLOW_UNSAFE_SUPPRESSION_THRESHOLD:
+# below 3 a suppressed count of 1 or 2 is easily guessed (DfE's statistics suppress counts
+# under 3 at least; GSS "Statistical disclosure control for tables produced from
+# administrative sources" recommends a threshold of 3 or more for counts of people).
+SUPPRESSION_THRESHOLD_FLOOR = 3
+
 RUNTIME = "runtime"  # read by the product (src/)
 TESTS = "tests"  # read by the test suite only
 BENCHMARKS = "benchmarks"  # read by the scripts in benchmarks/ only
@@ -107,6 +113,17 @@ SETTINGS: tuple[Setting, ...] = (
             "cwsw.web.insight.services",
         ),
         field="suppression_threshold",
+    ),
+    Setting(
+        "CWSW_ALLOW_UNSAFE_SUPPRESSION_THRESHOLD",
+        "Disclosure control",
+        "flag (1 = on)",
+        "`0`",
+        "A `CWSW_SUPPRESSION_THRESHOLD` below 3 is refused (every command and the web app "
+        "stop with a one-line error); `1` allows 1 or 2, for testing only: every command "
+        "then prints a warning and every output records it. 0 or less is always refused.",
+        ("cwsw.settings", "cwsw.cli", "cwsw.indicators.export", "cwsw.reports.writers"),
+        field="allow_unsafe_suppression_threshold",
     ),
     # -- Linkage ----------------------------------------------------------------------------
     Setting(
@@ -250,11 +267,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL",
         "Web app",
-        "flag (1 = on)",
-        "`0`",
-        "`1`: the child-level roles (advisory teacher, DSL, analyst) and administrators must "
-        "set up a TOTP app before any other page; otherwise it is optional (ADR 0012).",
-        ("cwsw.web.settings", "cwsw.web.accounts.second_factor"),
+        "flag (on unless `0`)",
+        "`1`",
+        "On (the default): the child-level roles (advisory teacher, DSL, analyst) and "
+        "administrators must set up a TOTP app before any other page (ADR 0015). `0` (or "
+        "`false`, `no`, `off`) makes it optional, for a demonstration only: the sign-in page "
+        "then says so. `cwsw demo` turns it off unless the variable is set.",
+        (
+            "cwsw.web.settings",
+            "cwsw.web.accounts.second_factor",
+            "cwsw.web.accounts.views",
+            "cwsw.cli (demo)",
+        ),
         field="require_totp_for_child_level",
     ),
     Setting(
@@ -456,6 +480,11 @@ def _flag(name: str) -> bool:
     return _raw(name) == "1"
 
 
+def _on_unless_off(value: str) -> bool:
+    """An opt-out flag: on unless the value says off (``0``, ``false``, ``no``, ``off``)."""
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
 def _choice(name: str, default: str) -> str:
     """Trimmed and lower-cased; blank is the default."""
     return _text(name).strip().lower() or default
@@ -476,6 +505,8 @@ class Settings:
     suppression_threshold: int
     secret_key: str
     debug: bool
+    # A threshold below SUPPRESSION_THRESHOLD_FLOOR (1 or 2) only with this flag, and warned.
+    allow_unsafe_suppression_threshold: bool = False
     # Linkage (issue 4): human decisions survive every rebuild of the warehouse, so they
     # live in their own file (docs/adr/0004-linkage.md); the trained model is saved as JSON.
     linkage_decisions_path: Path = Path("var/linkage_decisions.sqlite3")
@@ -513,7 +544,7 @@ class Settings:
     pseudonym_key: str = ""
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     https: bool = False
-    require_totp_for_child_level: bool = False
+    require_totp_for_child_level: bool = True
     govuk_frontend_dir: Path = DEFAULT_GOVUK_FRONTEND_DIR
     test_database_name: str = ""
     # The command line: progress bars off a terminal; who decides a linkage pair.
@@ -533,7 +564,8 @@ class Settings:
             home=home,
             warehouse_path=warehouse.resolve(),
             app_database_url=_text("DATABASE_URL", f"sqlite:///{home / 'app.sqlite3'}"),
-            suppression_threshold=_int("CWSW_SUPPRESSION_THRESHOLD", 5),
+            suppression_threshold=_threshold(),
+            allow_unsafe_suppression_threshold=_flag("CWSW_ALLOW_UNSAFE_SUPPRESSION_THRESHOLD"),
             secret_key=_text("CWSW_SECRET_KEY"),
             debug=_flag("CWSW_DEBUG"),
             linkage_decisions_path=Path(
@@ -561,7 +593,7 @@ class Settings:
                 if host.strip()
             ),
             https=_flag("CWSW_HTTPS"),
-            require_totp_for_child_level=_flag("CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL"),
+            require_totp_for_child_level=_on_unless_off(_text("CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL")),
             govuk_frontend_dir=Path(
                 _text("CWSW_GOVUK_FRONTEND_DIR", str(DEFAULT_GOVUK_FRONTEND_DIR))
             ),
@@ -571,6 +603,42 @@ class Settings:
             ingest_workers=_optional_int("CWSW_INGEST_WORKERS"),
             cin_walk=_choice("CWSW_CIN_WALK", ""),
         )
+
+    @property
+    def suppression_warning(self) -> str | None:
+        """The warning every command prints and every output records when the threshold is
+        below the floor (allowed only by ``CWSW_ALLOW_UNSAFE_SUPPRESSION_THRESHOLD``)."""
+        return unsafe_threshold_warning(self.suppression_threshold)
+
+
+def unsafe_threshold_warning(threshold: int) -> str | None:
+    """``None`` for a threshold at or above the floor, else the one-line warning."""
+    if threshold >= SUPPRESSION_THRESHOLD_FLOOR:
+        return None
+    return (
+        f"the suppression threshold is {threshold}, below the safe floor of "
+        f"{SUPPRESSION_THRESHOLD_FLOOR} (allowed by CWSW_ALLOW_UNSAFE_SUPPRESSION_THRESHOLD=1): "
+        "counts this small may identify children; do not publish these figures"
+    )
+
+
+def _threshold() -> int:
+    """``CWSW_SUPPRESSION_THRESHOLD``, refused below the floor unless explicitly allowed
+    (docs/domain.md §4.6): 0 or a negative would turn primary suppression off."""
+    threshold = _int("CWSW_SUPPRESSION_THRESHOLD", 5)
+    if threshold < 1:
+        raise SettingError(
+            f"CWSW_SUPPRESSION_THRESHOLD must be at least {SUPPRESSION_THRESHOLD_FLOOR}, not "
+            f"{threshold}: suppression cannot be turned off"
+        )
+    if threshold < SUPPRESSION_THRESHOLD_FLOOR and not _flag(
+        "CWSW_ALLOW_UNSAFE_SUPPRESSION_THRESHOLD"
+    ):
+        raise SettingError(
+            f"CWSW_SUPPRESSION_THRESHOLD must be at least {SUPPRESSION_THRESHOLD_FLOOR}, not "
+            f"{threshold} (set CWSW_ALLOW_UNSAFE_SUPPRESSION_THRESHOLD=1 to allow it, unsafely)"
+        )
+    return threshold
 
 
 def get_settings() -> Settings:

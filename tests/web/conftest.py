@@ -37,6 +37,26 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_optional(request: pytest.FixtureRequest, settings: Any) -> None:
+    """The second factor is required by default (ADR 0015); tests that are not about it sign in
+    with a password alone, so it is turned off for them. A test that wants the site's default
+    asks for ``second_factor_by_default``."""
+    if "second_factor_by_default" not in request.fixturenames:
+        settings.REQUIRE_TOTP_FOR_CHILD_LEVEL = False
+
+
+@pytest.fixture
+def second_factor_by_default(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site's default, as ``Settings.from_env`` reads it with the variable unset (``cwsw
+    demo``, run in-process by the CLI tests, sets it): a second factor for every child-level
+    role and administrator."""
+    from cwsw.settings import Settings
+
+    monkeypatch.delenv("CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL", raising=False)
+    settings.REQUIRE_TOTP_FOR_CHILD_LEVEL = Settings.from_env().require_totp_for_child_level
+
+
 @pytest.fixture
 def demo_users(db: None) -> dict[str, tuple[str, str]]:
     """The demo accounts: username -> (password, role)."""

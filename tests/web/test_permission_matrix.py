@@ -101,6 +101,17 @@ MATRIX: dict[str, Case] = {
     "accounts:second_factor": Case(expect={role: both(302) for role in SECOND_FACTOR_ROLES}),
     "accounts:second_factor_setup": Case(expect={role: both(200) for role in SECOND_FACTOR_ROLES}),
     "accounts:password_change": Case(expect={role: both(200) for role in SIGNED_IN}),
+    # Recovery codes (ADR 0015): without an app, the page sends the account to set one up.
+    "accounts:recovery_codes": Case(expect={role: both(302) for role in SECOND_FACTOR_ROLES}),
+    # A second person's approval of caseload additions (ADR 0015): VSH and advisers. The
+    # fixtures hold no pending request, so deciding one finds nothing.
+    "accounts:caseload_requests": Case(expect={"vsh": both(200), "adviser": both(200)}),
+    "accounts:caseload_request_decide": Case(
+        expect={"vsh": both(404), "adviser": both(404)},
+        owned={"pk": 1},
+        method="post",
+        data={"decision": "approve"},
+    ),
     # The administrator's account and caseload pages: another account, and one that is not.
     "accounts:users": Case(expect={"admin": both(200)}),
     "accounts:user_new": Case(expect={"admin": both(200)}),

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cwsw.web.accounts.models import User
+from cwsw.web.accounts.models import CaseloadRequest, User
 from cwsw.web.audit.models import AuditEvent
 from cwsw.web.children.keys import child_key
 from cwsw.web.children.models import CaseloadEntry
@@ -210,6 +210,13 @@ def test_assign_and_remove_children_on_a_caseload(admin: Client, accounts: dict[
     add = url("accounts:caseload_add", "advisory_teacher")
     assert admin.post(add, {"child": "C002"})["Location"] == page  # by LA child ID
     assert admin.post(add, {"child": c003})["Location"] == page  # by child key
+    # An addition is a request until a second person approves it (ADR 0015).
+    assert teacher.get(f"/children/{c002}/").status_code == 403
+    vsh = Client()
+    vsh.force_login(accounts["vsh"])
+    for pending in CaseloadRequest.objects.order_by("id"):
+        decide = reverse("accounts:caseload_request_decide", kwargs={"pk": pending.pk})
+        assert vsh.post(decide, {"decision": "approve"}).status_code == 302
     assert teacher.get(f"/children/{c002}/").status_code == 200
     assert teacher.get(f"/children/{c003}/").status_code == 200
     html = admin.get(page).content.decode()
@@ -234,8 +241,10 @@ def test_assign_and_remove_children_on_a_caseload(admin: Client, accounts: dict[
     assert added_by == accounts["admin"]
     # Who changed what for whom: the child by key, never by LA child ID.
     assert changes() == [
-        ("admin", "admin", "advisory_teacher: child added to caseload", c002),
-        ("admin", "admin", "advisory_teacher: child added to caseload", c003),
+        ("admin", "admin", "advisory_teacher: child added to caseload requested", c002),
+        ("admin", "admin", "advisory_teacher: child added to caseload requested", c003),
+        ("vsh", "vsh", "advisory_teacher: child added to caseload approved", c002),
+        ("vsh", "vsh", "advisory_teacher: child added to caseload approved", c003),
         ("admin", "admin", "advisory_teacher: child removed from caseload", c002),
     ]
 

@@ -13,9 +13,11 @@ of each page is kept under ``SCREENSHOTS/<role>/`` (ADR 0011).
 
 After each walk the audit log is read back: every child-level page (rule ``child_level``) wrote
 exactly one row naming the account, its role, the child (for a child's page), from 127.0.0.1,
-during that page's request; no other page wrote a row naming a child. And on the pages of the
-roles shown suppressed figures, no mart count of 1 to 5 appears, while the same cells hold such
-counts in the mart itself (read straight from DuckDB here) and on the analyst's pages.
+during that page's request, and a list or export one such row per child it shows (ADR 0016:
+the children its profile links name); no other page wrote a row naming a child. And on the
+pages of the roles shown suppressed figures, no mart count of 1 to 5 appears, while the same
+cells hold such counts in the mart itself (read straight from DuckDB here) and on the analyst's
+pages.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ SCREENSHOTS = Path(
 OBJECTS_PER_URL = 2
 DOWNLOAD = re.compile(r"\.(csv|xlsx|parquet|pdf)$")
 AUDITED_CHILD_ACTIONS = {"view", "search", "export", "change"}
+PROFILE_LINK = re.compile(r'href="/children/([0-9a-f]{20})/"')
 
 
 # -- what a walk saw ----------------------------------------------------------------------------
@@ -384,16 +387,39 @@ def audit_problems(walk: Walk, account: Any) -> list[str]:
             if naming:
                 problems.append(f"{where}: an aggregate page wrote rows naming a child {naming}")
             continue
-        if len(seen.rows) != 1:
-            problems.append(f"{where}: {len(seen.rows)} audit rows, not 1")
-            continue
-        row = seen.rows[0]
-        expected = (account.pk, walk.role, walk.role, seen.child_key, "127.0.0.1")
-        got = (row.user_id, row.actor, row.role, row.child_key, row.ip_address)
-        if got != expected or row.action not in AUDITED_CHILD_ACTIONS:
-            problems.append(f"{where}: audit row {got} {row.action}, expected {expected}")
-        if not seen.started <= row.at <= timezone.now():
-            problems.append(f"{where}: audit row at {row.at}, before the page was asked for")
+        if seen.child_key:  # a child's page: one row, naming that child
+            if len(seen.rows) != 1:
+                problems.append(f"{where}: {len(seen.rows)} audit rows, not 1")
+                continue
+            keys = [seen.child_key]
+        else:  # a list or export: one row per child shown, or one naming nobody (ADR 0016)
+            keys = [row.child_key for row in seen.rows]
+            problems += list_problems(where, seen, keys)
+            if not seen.rows:
+                continue
+        for row, key in zip(seen.rows, keys, strict=True):
+            expected = (account.pk, walk.role, walk.role, key, "127.0.0.1")
+            got = (row.user_id, row.actor, row.role, row.child_key, row.ip_address)
+            if got != expected or row.action not in AUDITED_CHILD_ACTIONS:
+                problems.append(f"{where}: audit row {got} {row.action}, expected {expected}")
+            if not seen.started <= row.at <= timezone.now():
+                problems.append(f"{where}: audit row at {row.at}, before the page was asked for")
+    return problems
+
+
+def list_problems(where: str, seen: Visit, keys: list[str]) -> list[str]:
+    """A list's rows: at least one, all of one page view, each child once, and (on a page that
+    links to children's profiles) exactly the children it links to."""
+    if not seen.rows:
+        return [f"{where}: no audit row"]
+    problems = []
+    if len({(row.at, row.action, row.object_type, row.object_ref) for row in seen.rows}) != 1:
+        problems.append(f"{where}: audit rows of more than one page view")
+    if len(set(keys)) != len(keys) or ("" in keys and len(keys) > 1):
+        problems.append(f"{where}: audit rows {keys}: a child twice, or a row naming nobody")
+    linked = set(PROFILE_LINK.findall(seen.html))
+    if linked and linked != set(keys):
+        problems.append(f"{where}: audit rows name {sorted(keys)}, the page shows {sorted(linked)}")
     return problems
 
 

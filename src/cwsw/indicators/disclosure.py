@@ -44,13 +44,17 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
     group) is the same figure as all pupils in that group of the ``social_care_group``
     breakdown; sessions missed are authorised plus unauthorised; and a year's sessions are its
     terms' sessions.
+
+    The relations come in one order whatever the hash seed (the keys are iterated sorted, not
+    in a set's order), and :func:`~cwsw.indicators.suppression.suppress` orders them again.
     """
     quantities = set(cell_keys(mart, "numerator_quantity")) | set(
         cell_keys(mart, "denominator_quantity")
     )
+    ordered = sorted(quantities)
     relations: list[Relation] = []
     parts: dict[tuple[str, str, str, str], list[Key]] = {}
-    for key in quantities:
+    for key in ordered:
         if key[3] != "total":
             parts.setdefault(key[:4], []).append(key)
     for (period, quantity, cohort, _b), members in parts.items():
@@ -59,7 +63,9 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
             relations.append(Relation(total, tuple(sorted(members))))
     kinds = mart[["cohort", "cohort_kind", "complement_of"]].drop_duplicates()
     cohorts = set(kinds.cohort)
-    everyone = [c for c, k in zip(kinds.cohort, kinds.cohort_kind, strict=True) if k == "all"]
+    everyone = sorted(
+        str(c) for c, k in zip(kinds.cohort, kinds.cohort_kind, strict=True) if k == "all"
+    )
     complement_of = {
         str(c): str(o)
         for c, k, o in zip(kinds.cohort, kinds.cohort_kind, kinds.complement_of, strict=True)
@@ -67,7 +73,7 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
     }
     # A social care group's cohort is the same figure as all pupils in that group.
     groups = {str(c) for c, k in zip(kinds.cohort, kinds.cohort_kind, strict=True) if k == "at"}
-    for key in quantities:
+    for key in ordered:
         period, quantity, cohort, breakdown, value = key
         if breakdown == "social_care_group" and cohort in everyone and value in groups:
             same = (period, quantity, value, "total", breakdowns.TOTAL)
@@ -85,12 +91,12 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
                 if all(m in quantities for m in summed):
                     relations.append(Relation(key, summed))
     periods = mart[["academic_year", "period", "period_type"]].drop_duplicates()
-    for _year, group in periods.groupby("academic_year"):
-        year_periods = [str(p) for p in group.period[group.period_type == YEAR]]
-        term_periods = [str(p) for p in group.period[group.period_type == TERM]]
+    for _year, group in periods.groupby("academic_year", sort=True):
+        year_periods = sorted(str(p) for p in group.period[group.period_type == YEAR])
+        term_periods = sorted(str(p) for p in group.period[group.period_type == TERM])
         if not year_periods or not term_periods:
             continue
-        for key in quantities:
+        for key in ordered:
             period, quantity, cohort, breakdown, value = key
             if period == year_periods[0] and quantity in measures.ADDS_OVER_TERMS:
                 terms = tuple((p, quantity, cohort, breakdown, value) for p in term_periods)

@@ -5,6 +5,10 @@
 figure is DfE's symbol in its own cell (EES style); in Parquet the figure is null and the
 symbol is in ``symbol``, so the numeric columns stay numeric for Power BI.
 
+Beside them, ``marts.disclosure.json`` records how they were disclosed (the threshold, the
+suppression method's version, any unsafe-threshold warning: :func:`disclosure_record`); the
+Parquet file carries the same JSON in its key-value metadata (:data:`METADATA_KEY`).
+
 Rows are in the order every consumer shows them, and each CSV figure is written as
 :mod:`cwsw.indicators.figures` shows it (DfE's rounding, the ratios to one place): the report
 and the insight pages read the same disclosed rows through the same model.
@@ -12,6 +16,7 @@ and the insight pages read the same disclosed rows through the same model.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +32,7 @@ from cwsw.indicators.figures import (
 )
 from cwsw.indicators.marts import MART, disclosed_mart
 from cwsw.indicators.measures import BY_NAME
+from cwsw.indicators.suppression import disclosure_record
 from cwsw.warehouse.connection import Warehouse
 
 EXPORT_COLUMNS = (
@@ -54,6 +60,9 @@ EXPORT_COLUMNS = (
 )
 CSV_NAME = "marts.csv"
 PARQUET_NAME = "marts.parquet"
+DISCLOSURE_NAME = "marts.disclosure.json"
+# The Parquet key-value metadata holding the disclosure record (JSON).
+METADATA_KEY = b"cwsw.disclosure"
 
 
 def disclosed_export(
@@ -129,13 +138,34 @@ def read_disclosed_export(
     return disclosed_export(mart, threshold=threshold, unrestricted=unrestricted)
 
 
+def export_record(frame: pd.DataFrame, *, threshold: int) -> dict[str, object]:
+    """The export's :func:`disclosure_record`, with the files it describes and its rows."""
+    return {
+        **disclosure_record(threshold),
+        "files": [CSV_NAME, PARQUET_NAME],
+        "rows": len(frame),
+        "suppressed_rows": int(frame["suppressed"].sum()),
+    }
+
+
+def record_json(record: dict[str, object]) -> str:
+    """The record as written: keys sorted, so the same export gives the same bytes."""
+    return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def export_marts(warehouse: Warehouse, out_dir: Path, *, threshold: int) -> list[Path]:
-    """Write the disclosed marts as CSV and Parquet into ``out_dir``; returns the paths."""
+    """Write the disclosed marts as CSV and Parquet into ``out_dir``, with the disclosure
+    record beside them (and in the Parquet metadata); returns the paths."""
     frame = read_disclosed_export(warehouse, threshold=threshold)
     if frame is None:
         raise LookupError("no marts have been built: run `cwsw build` first")
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, parquet_path = out_dir / CSV_NAME, out_dir / PARQUET_NAME
+    record_path = out_dir / DISCLOSURE_NAME
+    record = record_json(export_record(frame, threshold=threshold))
     _csv_frame(frame).to_csv(csv_path, index=False)
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), parquet_path)
-    return [csv_path, parquet_path]
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), METADATA_KEY: record.encode("utf-8")}
+    pq.write_table(table.replace_schema_metadata(metadata), parquet_path)
+    record_path.write_text(record, encoding="utf-8")
+    return [csv_path, parquet_path, record_path]

@@ -6,13 +6,24 @@
   symbols as text;
 - ``csv`` and ``parquet``: every table's figures in one tidy table (:data:`TIDY_COLUMNS`).
 
+Every format records how its figures were disclosed: the threshold used and the suppression
+method's version (:func:`~cwsw.indicators.suppression.disclosure_record`), with a warning
+when the threshold is below the floor: in the notes (HTML, PDF, the Excel notes sheet), in the
+Excel file's custom properties, in the Parquet file's key-value metadata, and for the CSV in
+a JSON file beside it (``<name>.disclosure.json``). Nothing in a file depends on the wall
+clock except the report's labelled generation time (``VshReport.generated_at``), from which
+the Excel and PDF files' own dates are taken.
+
 Each writer shows the same figures: the text of every :class:`~cwsw.reports.vsh.Figure`
 (the one model's, :mod:`cwsw.indicators.figures`). The summary comes first in every format.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -24,10 +35,13 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from markupsafe import Markup
 from openpyxl import Workbook
+from openpyxl.packaging.custom import IntProperty, StringProperty
 from openpyxl.styles import Alignment, Font
+from openpyxl.writer.excel import ExcelWriter
 from PIL import Image
 
 from cwsw import __version__
+from cwsw.indicators.suppression import METHOD_VERSION, disclosure_record
 from cwsw.reports.vsh import ReportTable, Section, VshReport, slug
 
 FORMATS = ("html", "pdf", "xlsx", "csv", "parquet")
@@ -48,8 +62,38 @@ def suppression_rule(report: VshReport) -> str:
         "built on one, is suppressed to protect privacy; further figures are suppressed where "
         "they could be used to work it out from totals (secondary suppression). "
         "x: not available. z: not applicable (no base, or the comparator itself). "
-        "Suppressed figures are not plotted in the charts; the tables give the symbol."
+        "Suppressed figures are not plotted in the charts; the tables give the symbol. "
+        + disclosure_note(report)
     )
+
+
+def disclosure_note(report: VshReport) -> str:
+    """The threshold and method the report was disclosed with, and any unsafe warning."""
+    record = disclosure_record(report.threshold)
+    note = f"Suppression threshold {report.threshold}; suppression method {METHOD_VERSION}."
+    if record["warning"]:
+        note += f" WARNING: {record['warning']}."
+    return note
+
+
+# Parquet key-value metadata holding the disclosure record (as in the marts' export).
+METADATA_KEY = b"cwsw.disclosure"
+DISCLOSURE_SUFFIX = ".disclosure.json"
+
+
+def _record_json(report: VshReport) -> str:
+    record = {**disclosure_record(report.threshold), "period": report.period}
+    return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generated_time(report: VshReport) -> dt.datetime:
+    """The report's generation time as a datetime (UTC, naive): the date the Excel and PDF
+    files carry, so they change only with it (1980-01-01, the earliest a zip entry may
+    carry, if it cannot be read)."""
+    try:
+        return dt.datetime.strptime(report.generated_at, "%d %B %Y %H:%M UTC")
+    except ValueError:
+        return dt.datetime(1980, 1, 1)
 
 
 def title_of(report: VshReport) -> str:
@@ -139,16 +183,21 @@ def tidy(report: VshReport) -> pd.DataFrame:
 
 
 def write_csv(report: VshReport, path: Path) -> None:
-    """The tidy table as CSV: ``value`` is the figure as shown, or its symbol (EES style)."""
+    """The tidy table as CSV: ``value`` is the figure as shown, or its symbol (EES style);
+    the disclosure record beside it (``<name>.disclosure.json``), so the CSV stays plain."""
     frame = tidy(report)
     frame["value"] = frame["text"]
     frame["symbol"] = frame["symbol"].fillna("")
     frame.drop(columns=["text"]).to_csv(path, index=False)
+    path.with_suffix(DISCLOSURE_SUFFIX).write_text(_record_json(report), encoding="utf-8")
 
 
 def write_parquet(report: VshReport, path: Path) -> None:
-    """The tidy table as Parquet: ``value`` numeric (null where a symbol stands)."""
-    pq.write_table(pa.Table.from_pandas(tidy(report), preserve_index=False), path)
+    """The tidy table as Parquet: ``value`` numeric (null where a symbol stands); the
+    disclosure record in the key-value metadata (:data:`METADATA_KEY`)."""
+    table = pa.Table.from_pandas(tidy(report), preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), METADATA_KEY: _record_json(report).encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
 # -- Excel -------------------------------------------------------------------------------------
@@ -229,7 +278,36 @@ def write_xlsx(report: VshReport, path: Path) -> None:
     for line in _notes_lines(report):
         notes.append(list(line))
     notes.cell(1, 1).font = Font(bold=True, size=14)
-    book.save(path)
+    record = disclosure_record(report.threshold)
+    book.custom_doc_props.append(IntProperty("cwsw.suppression_threshold", report.threshold))
+    book.custom_doc_props.append(StringProperty("cwsw.suppression_method", METHOD_VERSION))
+    if record["warning"]:
+        book.custom_doc_props.append(StringProperty("cwsw.warning", str(record["warning"])))
+    when = generated_time(report)
+    book.properties.created = when
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        # openpyxl's own writer, not book.save(): save() stamps the file with the wall clock.
+        book.properties.modified = when
+        ExcelWriter(book, archive).write_data()
+    path.write_bytes(_zip_dated(buffer.getvalue(), when))
+
+
+def _zip_dated(data: bytes, when: dt.datetime) -> bytes:
+    """The zip ``data`` with every entry dated ``when`` (a zip entry otherwise carries the
+    time it was written), in the same order and compression."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, 0)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target,
+    ):
+        for entry in source.infolist():
+            dated = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            dated.compress_type = entry.compress_type
+            dated.external_attr = entry.external_attr
+            target.writestr(dated, source.read(entry))
+    return out.getvalue()
 
 
 def _notes_lines(report: VshReport) -> list[tuple[str, ...]]:
@@ -237,6 +315,8 @@ def _notes_lines(report: VshReport) -> list[tuple[str, ...]]:
         (title_of(report),),
         ("Social care status at", report.reference_date),
         ("Suppression", suppression_rule(report)),
+        ("Suppression threshold", str(report.threshold)),
+        ("Suppression method", METHOD_VERSION),
         ("Generated", f"{report.generated_at} by cwsw {__version__}"),
         (),
         ("Definitions",),
@@ -347,6 +427,7 @@ def write_pdf(report: VshReport, path: Path) -> None:
     pdf.report_title = pdf_text(title_of(report))
     pdf.set_title(pdf.report_title)
     pdf.set_creator(f"cwsw {__version__}")
+    pdf.set_creation_date(generated_time(report).replace(tzinfo=dt.UTC))
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_page()
     pdf.set_font("Helvetica", size=10)

@@ -10,8 +10,9 @@ find-moj-data does): nothing here is secret and nothing needs editing per deploy
 - ``CWSW_ALLOWED_HOSTS``: comma-separated host names (default ``127.0.0.1,localhost``).
 - ``CWSW_HTTPS=1``: served over HTTPS (secure cookies, HSTS, trust ``X-Forwarded-Proto``).
 - ``CWSW_GOVUK_FRONTEND_DIR``: GOV.UK Frontend's ``dist/govuk`` folder (default: the npm one).
-- ``CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL=1``: child-level roles and administrators must set up a
-  TOTP second factor before any page (otherwise it is optional; ADR 0012).
+- ``CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL``: on by default, child-level roles and administrators must
+  set up a TOTP second factor before any page; ``0`` makes it optional, for a demonstration
+  only (ADR 0015).
 """
 
 from __future__ import annotations
@@ -162,24 +163,35 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
-# Account lockout (django-axes): 5 failures for a username lock it for 30 minutes.
+# Account lockout (django-axes 8; ADR 0015): 5 failures for an account lock it for 30 minutes,
+# whatever browser or address they came from. An address is locked after 20 failures across
+# any usernames (a council office shares one address, so more than one person's mistakes;
+# one address can then lock at most four accounts in 30 minutes). The browser (User-Agent) is
+# not a parameter: it is the client's to choose, so it cannot be what a lock depends on.
+# The handler (accounts/lockout.py) counts the two parameters against their own limits and
+# clears only the account's failures on a successful sign-in, never the address's.
 AXES_FAILURE_LIMIT = 5
+AXES_ADDRESS_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
-# A username locks after 5 failures from anywhere; one client (address and browser) after 5
-# failures across usernames. Not the address alone: a council office shares one address.
-AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "cwsw.web.accounts.lockout.AccountLockoutHandler"
+# Usernames are counted as they are stored (NFKC, case-folded): "Analyst" is "analyst".
+AXES_USERNAME_CALLABLE = "cwsw.web.accounts.lockout.username_of"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False  # axes would log what was typed as a username
 AXES_IPWARE_PROXY_COUNT = 1 if HTTPS else 0
 # Wrong TOTP codes count as failed sign-ins too (accounts/second_factor.py): never store them.
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "recovery_code"]
 
 # The TOTP second factor (django-otp). Each wrong code also doubles the wait before the device
 # checks another (1 s, 2 s, 4 s, ...), kept on the device across sign-ins.
+# Required by default (ADR 0015); CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL=0 is for demonstrations.
 REQUIRE_TOTP_FOR_CHILD_LEVEL = CWSW.require_totp_for_child_level
 OTP_TOTP_ISSUER = "CWSW"
 OTP_TOTP_THROTTLE_FACTOR = 1
+# Recovery codes (accounts/recovery.py): how many are made, each usable once in place of a code.
+RECOVERY_CODE_COUNT = 10
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

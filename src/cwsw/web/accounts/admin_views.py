@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -19,11 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from cwsw.warehouse.snapshot import WarehouseUnavailable
 from cwsw.web.access import access
 from cwsw.web.accounts import administration, second_factor
-from cwsw.web.accounts.forms import CaseloadAddForm, NewUserForm, RoleForm
+from cwsw.web.accounts.forms import CaseloadAddForm, CaseloadDecisionForm, NewUserForm, RoleForm
 from cwsw.web.accounts.models import Role, User
 from cwsw.web.audit import services as audit
 
 ADMIN = {Role.ADMIN}
+# Who approves an administrator's caseload additions: a second person, in another role.
+APPROVERS = {Role.VSH, Role.ADVISER}
 
 
 def _account(username: str) -> User:
@@ -84,6 +86,8 @@ def _account_page(
         "caseload": administration.caseload(user),
         "has_app": second_factor.confirmed_device(user) is not None,
         "locked": administration.is_locked(user),
+        "recovery_codes_left": administration.recovery_codes_left(user),
+        "pending": administration.pending_requests(user),
         "yourself": user.pk == getattr(request.user, "pk", None),
         "error": forms.get("error", ""),
     }
@@ -180,6 +184,45 @@ def caseload_add(request: HttpRequest, username: str) -> HttpResponse:
         else:
             return _to_account(account)
     return _account_page(request, account, status=400, caseload_form=form)
+
+
+@require_safe
+@never_cache
+@access(APPROVERS)
+def caseload_requests(request: HttpRequest) -> HttpResponse:
+    """The caseload additions waiting for a second person's approval (VSH and advisers)."""
+    pending = len(administration.pending_requests())
+    audit.record_request(
+        request,
+        audit.Action.VIEW,
+        object_type="caseload_requests",
+        object_ref=f"{pending} pending",
+    )
+    return _requests_page(request)
+
+
+def _requests_page(request: HttpRequest, status: int = 200, error: str = "") -> HttpResponse:
+    context = {"rows": administration.pending_requests(), "error": error}
+    return render(request, "accounts/caseload_requests.html", context, status=status)
+
+
+@require_POST
+@never_cache
+@access(APPROVERS)
+def caseload_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve or reject one pending request (a CSRF-checked POST; audited)."""
+    form = CaseloadDecisionForm(request.POST)
+    if not form.is_valid():
+        return _requests_page(request, status=400, error="Choose approve or reject")
+    try:
+        administration.decide_caseload_request(
+            request, pk, approve=form.cleaned_data["decision"] == "approve"
+        )
+    except administration.NoSuchRequest as missing:
+        raise Http404("No pending request") from missing
+    except administration.RefusedChange as refused:
+        return _requests_page(request, status=400, error=str(refused))
+    return HttpResponseRedirect(reverse("accounts:caseload_requests"))
 
 
 @require_POST

@@ -1,5 +1,10 @@
 """What an administrator changes: accounts, roles, passwords, second factors and caseloads.
 
+A child is put on an advisory teacher's caseload only with a second person's approval: the
+administrator's addition is a request (``CaseloadRequest``) that a Virtual School Head or an
+education adviser approves or rejects (ADR 0015). ``children.services.set_caseload`` stays the
+trusted programmatic path (the demo's seeding, the tests' fixtures).
+
 Each change is one transaction with one audit row (``change``: who changed what for whom). The
 row names the account changed by username and a child by pseudonymous key, never by LA child ID.
 Passwords set here are one-time: shown once to the administrator, stored only as a hash, and
@@ -8,18 +13,17 @@ changed by the account holder at their next sign-in. Accounts are deactivated, n
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from axes.models import AccessAttempt
 from axes.utils import reset as reset_lockout
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from cwsw.web.accounts import second_factor
-from cwsw.web.accounts.models import Role, User
+from cwsw.web.accounts import lockout, recovery, second_factor
+from cwsw.web.accounts.models import CaseloadRequest, Role, User
 from cwsw.web.audit import services as audit
 from cwsw.web.children import keys
 from cwsw.web.children import services as children
@@ -74,6 +78,9 @@ def set_role(request: HttpRequest, user: User, role: str, laestab: str) -> None:
         cleared = 0
         if role != Role.ADVISORY_TEACHER:
             cleared, _ = CaseloadEntry.objects.filter(teacher=user).delete()
+            CaseloadRequest.objects.filter(
+                teacher=user, status=CaseloadRequest.Status.PENDING
+            ).update(status=CaseloadRequest.Status.CANCELLED, decided_at=timezone.now())
         now = role + (f" at {laestab}" if laestab else "")
         note = f"; caseload of {cleared} cleared" if cleared else ""
         _record(request, user, f"role {was or 'none'} -> {now}{note}")
@@ -113,13 +120,13 @@ def remove_second_factor(request: HttpRequest, user: User) -> int:
 
 
 def is_locked(user: User) -> bool:
-    """Has django-axes locked the username (five failed sign-ins or codes, within 30 minutes)?"""
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(
-        username=user.get_username(),
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-        attempt_time__gte=since,
-    ).exists()
+    """Has django-axes locked the account (five failed sign-ins or codes within 30 minutes,
+    from any browser and address, counted together)?"""
+    return lockout.account_locked(user.get_username())
+
+
+def recovery_codes_left(user: User) -> int:
+    return recovery.left(user)
 
 
 def unlock(request: HttpRequest, user: User) -> int:
@@ -157,17 +164,102 @@ def resolve_child(typed: str) -> str:
 
 
 def add_to_caseload(request: HttpRequest, teacher: User, typed: str) -> str:
-    """Put a child on an advisory teacher's caseload; return the child's key."""
+    """Ask for a child to be put on an advisory teacher's caseload; return the child's key.
+
+    The child is on the caseload only once a VSH or an education adviser approves the request
+    (:func:`decide_caseload_request`).
+    """
     if teacher.role != Role.ADVISORY_TEACHER:
         raise RefusedChange("Only an advisory teacher has a caseload")
+    by = request.user
+    assert isinstance(by, User)
     la_child_id = resolve_child(typed)
     key = keys.child_key(la_child_id)
     with transaction.atomic():
         if CaseloadEntry.objects.filter(teacher=teacher, la_child_id=la_child_id).exists():
             raise RefusedChange("This child is already on the caseload")
-        by = request.user if isinstance(request.user, User) else None
-        CaseloadEntry.objects.create(teacher=teacher, la_child_id=la_child_id, added_by=by)
-        _record(request, teacher, "child added to caseload", child_key=key)
+        pending = CaseloadRequest.objects.select_for_update().filter(
+            teacher=teacher, la_child_id=la_child_id, status=CaseloadRequest.Status.PENDING
+        )
+        if pending.exists():
+            raise RefusedChange("This child is already waiting for approval")
+        CaseloadRequest.objects.create(teacher=teacher, la_child_id=la_child_id, requested_by=by)
+        _record(request, teacher, "child added to caseload requested", child_key=key)
+    return key
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    request_id: int
+    teacher: str
+    la_child_id: str
+    key: str
+    requested_by: str
+    requested_at: dt.datetime
+
+
+def pending_requests(teacher: User | None = None) -> list[PendingRow]:
+    """The caseload requests waiting for a decision (one teacher's or all), oldest first."""
+    pending = CaseloadRequest.objects.filter(status=CaseloadRequest.Status.PENDING)
+    if teacher is not None:
+        pending = pending.filter(teacher=teacher)
+    rows = pending.select_related("teacher", "requested_by").order_by("requested_at", "id")
+    return [
+        PendingRow(
+            row.pk,
+            row.teacher.get_username(),
+            row.la_child_id,
+            keys.child_key(row.la_child_id),
+            row.requested_by.get_username(),
+            row.requested_at,
+        )
+        for row in rows
+    ]
+
+
+class NoSuchRequest(LookupError):
+    """No pending caseload request has this id (decided, cancelled or never made)."""
+
+
+def decide_caseload_request(request: HttpRequest, request_id: int, approve: bool) -> str:
+    """Approve (the child joins the caseload) or reject a pending request; return the child's key.
+
+    The second person is whoever is signed in: the view lets only a VSH or an education adviser
+    call this, so the administrator who asked cannot approve their own request.
+    """
+    decider = request.user
+    assert isinstance(decider, User)
+    with transaction.atomic():
+        found = (
+            CaseloadRequest.objects.select_for_update()
+            .select_related("teacher")
+            .filter(pk=request_id, status=CaseloadRequest.Status.PENDING)
+            .first()
+        )
+        if found is None or found.teacher.role != Role.ADVISORY_TEACHER:
+            raise NoSuchRequest(request_id)
+        if found.requested_by_id == decider.pk:
+            raise RefusedChange("You cannot decide a request you made")
+        found.status = (
+            CaseloadRequest.Status.APPROVED if approve else CaseloadRequest.Status.REJECTED
+        )
+        found.decided_by, found.decided_at = decider, timezone.now()
+        found.save(update_fields=["status", "decided_by", "decided_at"])
+        key = keys.child_key(found.la_child_id)
+        if approve:
+            CaseloadEntry.objects.get_or_create(
+                teacher=found.teacher,
+                la_child_id=found.la_child_id,
+                defaults={"added_by": found.requested_by},
+            )
+        what = "approved" if approve else "rejected"
+        audit.record_request(
+            request,
+            audit.Action.CHANGE,
+            object_type="caseload_request",
+            object_ref=f"{found.teacher.get_username()}: child added to caseload {what}",
+            child_key=key,
+        )
     return key
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from cwsw.web.accounts import usernames
 from cwsw.web.accounts.models import Role, User
 
 LAESTAB = re.compile(r"^\d{7}$")
@@ -30,6 +30,33 @@ class CodeForm(forms.Form):
         if not CODE.match(code):
             raise forms.ValidationError("Enter the code as 6 digits, like 123456")
         return code
+
+
+class RecoveryCodeForm(forms.Form):
+    recovery_code = forms.CharField(
+        label="Recovery code",
+        help_text="One of the codes you were given when you set up your app, like abcde-23456",
+        max_length=40,
+        error_messages={"required": "Enter one of your recovery codes"},
+    )
+
+    def clean_recovery_code(self) -> str:
+        return str(self.cleaned_data["recovery_code"]).strip()
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's sign-in form, with the username normalised as usernames are stored."""
+
+    def clean_username(self) -> str:
+        typed = str(self.cleaned_data.get("username") or "")
+        username = usernames.normalise(typed)
+        if typed.strip().isascii() and not User.objects.filter(username=username).exists():
+            # An account made before usernames were normalised keeps its own spelling (ASCII
+            # only: PostgreSQL's case-insensitive match would take "ı" for "i").
+            older = list(User.objects.filter(username__iexact=typed.strip())[:2])
+            if len(older) == 1:
+                return older[0].get_username()
+        return username
 
 
 ROLE_CHOICES = [("", "Choose a role"), *Role.choices]
@@ -72,13 +99,18 @@ class NewUserForm(RoleForm):
     username = forms.CharField(
         label="Username",
         max_length=150,
-        validators=[UnicodeUsernameValidator()],
+        help_text=(
+            "Lower-case letters a to z, digits, full stops, hyphens and underscores, like j.smith"
+        ),
         error_messages={"required": "Enter a username"},
     )
     field_order = ("username", "role", "school_laestab")
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
+        """Normalised (NFKC, case-folded), in the safe set, and not taken (ADR 0015)."""
+        username = usernames.normalise(self.cleaned_data["username"])
+        if not usernames.is_safe(username):
+            raise forms.ValidationError(usernames.RULE)
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("An account with this username already exists")
         return username
@@ -96,8 +128,25 @@ class CaseloadAddForm(forms.Form):
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    """Django's, with the policy said once in the page's own words (not as a help list)."""
+    """Django's, with the policy said once in the page's own words (not as a help list), and a
+    new password that is not the current one: not the one-time password an administrator gave,
+    and not the password already in use (ADR 0015)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].help_text = ""
+
+    def clean_new_password1(self) -> str:
+        new = str(self.cleaned_data.get("new_password1") or "")
+        if new and self.user.check_password(new):
+            if getattr(self.user, "must_change_password", False):
+                raise forms.ValidationError(
+                    "Choose a password different from the one-time password your "
+                    "administrator gave you"
+                )
+            raise forms.ValidationError("Choose a password different from your current password")
+        return new
+
+
+class CaseloadDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -38,3 +39,57 @@ class User(AbstractUser):
                 name="accounts_user_dsl_has_school",
             ),
         )
+
+
+class RecoveryCode(models.Model):
+    """One recovery code of an account's set (ADR 0015): usable once instead of a TOTP code.
+
+    Only a salted scrypt digest is kept (``accounts.recovery``); the code itself is shown once,
+    when the set is made, and is in no row and no log.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    salt = models.CharField(max_length=32)
+    digest = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"
+
+
+class CaseloadRequest(models.Model):
+    """An administrator's request to put a child on an advisory teacher's caseload (ADR 0015).
+
+    A second person, a Virtual School Head or an education adviser, approves or rejects it; the
+    child is on the caseload (``children.CaseloadEntry``) only once it is approved. A pending
+    request is cancelled if the teacher's role changes.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    teacher = models.ForeignKey(User, on_delete=models.PROTECT, related_name="caseload_requests")
+    la_child_id = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("teacher", "la_child_id"),
+                condition=models.Q(status="pending"),
+                name="caseload_request_pending_once",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"caseload request {self.pk}"

@@ -1,11 +1,17 @@
 """The TOTP second factor (django-otp) and the steps between the password and the first page.
 
-After the password, a signed-in account may still owe one of three steps, checked in this order
+After the password, a signed-in account may still owe one of four steps, checked in this order
 by :class:`SignInStepsMiddleware` before any view but sign-in and sign-out:
 
-1. a code from its authenticator app, if it has set one up (child-level roles and admins);
+1. a code from its authenticator app (or a recovery code), if it has set one up (child-level
+   roles and admins);
 2. a new password, if its password is a one-time one an administrator set;
-3. setting up an authenticator app, if ``CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL=1``.
+3. setting up an authenticator app, unless ``CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL=0``;
+4. reading the recovery codes made when this session set up the app (shown once).
+
+The key being set up belongs to the session that started the set-up (its device id is kept in
+that session): another session's set-up replaces it with a new key, and a code can confirm only
+the key of the session it is typed in (ADR 0015).
 
 Codes are RFC 6238 TOTP (SHA-1, 6 digits, 30 s, one step either side). A code is accepted once
 only (django-otp keeps the last step used). A wrong code counts as a failed sign-in for
@@ -36,7 +42,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cwsw.web.access import rule_of
-from cwsw.web.accounts.models import Role, User
+from cwsw.web.accounts import recovery
+from cwsw.web.accounts.models import RecoveryCode, Role, User
 from cwsw.web.accounts.services import CHILD_LEVEL_ROLES, role_of
 from cwsw.web.audit import services as audit
 
@@ -49,6 +56,11 @@ AUDIT_TYPE = "second_factor"
 VERIFY = "accounts:second_factor"
 CHANGE_PASSWORD = "accounts:password_change"
 SET_UP = "accounts:second_factor_setup"
+RECOVERY_CODES = "accounts:recovery_codes"
+
+# Session keys: the device this session is setting up; recovery codes to show (once) now.
+SETUP_DEVICE = "cwsw_totp_setup_device"
+RECOVERY_CODES_DUE = "cwsw_recovery_codes_due"
 
 
 def applies_to(user: Any) -> bool:
@@ -69,11 +81,27 @@ def accounts_with_app() -> set[int]:
     return set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
 
 
-def pending_device(user: User) -> TOTPDevice:
-    """The device being set up: made once, with a new random 20-byte key, until confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
-    if device is None:
+def session_device(request: HttpRequest) -> TOTPDevice | None:
+    """The unconfirmed device this session started setting up, if it is still the current one."""
+    user = request.user
+    device_id = request.session.get(SETUP_DEVICE)
+    if not isinstance(user, User) or not isinstance(device_id, int):
+        return None
+    return TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+
+
+def start_set_up(request: HttpRequest) -> TOTPDevice:
+    """This session's device being set up: resumed if it has one, else a new random 20-byte key
+    that replaces any other session's (whose key then confirms nothing)."""
+    device = session_device(request)
+    if device is not None:
+        return device
+    user = request.user
+    assert isinstance(user, User)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    request.session[SETUP_DEVICE] = device.pk
     return device
 
 
@@ -124,7 +152,10 @@ def check_code(request: HttpRequest, device: TOTPDevice, code: str) -> Check:
         return _locked(request)
     setting_up = not device.confirmed
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        found = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user).first()
+        if found is None:  # replaced by another session's set-up, or removed
+            return Check(Outcome.WRONG)
+        device = found
         allowed, why = device.verify_is_allowed()
         if not allowed:
             until = (why or {}).get("locked_until")
@@ -135,19 +166,12 @@ def check_code(request: HttpRequest, device: TOTPDevice, code: str) -> Check:
             device.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     if not accepted:
-        audit.record_request(
-            request, audit.Action.LOGIN_FAILED, object_type=AUDIT_TYPE, object_ref="wrong code"
-        )
-        # A failed sign-in for django-axes (sent to axes only: the audit row is written above).
-        AxesProxyHandler.user_login_failed(
-            sender=check_code, credentials=credentials, request=request
-        )
-        if getattr(request, "axes_locked_out", False):
-            return _locked(request)
-        return Check(Outcome.WRONG)
+        return _failed(request, credentials, "wrong code")
     otp_login(request, device)
     reset_lockout(username=user.get_username())
     if setting_up:
+        request.session.pop(SETUP_DEVICE, None)
+        request.session[RECOVERY_CODES_DUE] = True
         audit.record_request(
             request, audit.Action.CHANGE, object_type=AUDIT_TYPE, object_ref="set up"
         )
@@ -158,6 +182,53 @@ def check_code(request: HttpRequest, device: TOTPDevice, code: str) -> Check:
     return Check(Outcome.ACCEPTED)
 
 
+def check_recovery_code(request: HttpRequest, device: TOTPDevice, typed: str) -> Check:
+    """Use a recovery code in place of a code from ``device`` (the account's confirmed app).
+
+    Counted like a code: a wrong one is a failed sign-in for django-axes; a right one is spent,
+    marks the session verified and is audited with the number left.
+    """
+    user = request.user
+    assert isinstance(user, User)
+    credentials = get_credentials(user.get_username())
+    if AxesProxyHandler.is_locked(request, credentials):
+        return _locked(request)
+    if not recovery.use(user, typed):
+        return _failed(request, credentials, "wrong recovery code")
+    otp_login(request, device)
+    reset_lockout(username=user.get_username())
+    audit.record_request(
+        request,
+        audit.Action.LOGIN,
+        object_type=AUDIT_TYPE,
+        object_ref=f"recovery code used ({recovery.left(user)} left)",
+    )
+    return Check(Outcome.ACCEPTED)
+
+
+def make_recovery_codes(request: HttpRequest) -> list[str]:
+    """A new set of recovery codes for the signed-in account (audited; the codes are not)."""
+    user = request.user
+    assert isinstance(user, User)
+    codes = recovery.make(user)
+    request.session.pop(RECOVERY_CODES_DUE, None)
+    audit.record_request(
+        request, audit.Action.CHANGE, object_type=AUDIT_TYPE, object_ref="recovery codes made"
+    )
+    return codes
+
+
+def _failed(request: HttpRequest, credentials: dict[str, Any], what: str) -> Check:
+    audit.record_request(
+        request, audit.Action.LOGIN_FAILED, object_type=AUDIT_TYPE, object_ref=what
+    )
+    # A failed sign-in for django-axes (sent to axes only: the audit row is written above).
+    AxesProxyHandler.user_login_failed(sender=check_code, credentials=credentials, request=request)
+    if getattr(request, "axes_locked_out", False):
+        return _locked(request)
+    return Check(Outcome.WRONG)
+
+
 def _locked(request: HttpRequest) -> Check:
     # Axes' middleware turns the response into the lockout page (request.axes_locked_out).
     request.axes_locked_out = True  # type: ignore[attr-defined]
@@ -166,8 +237,9 @@ def _locked(request: HttpRequest) -> Check:
 
 
 def remove(user: User) -> int:
-    """Remove an account's second factor (an administrator's action: a lost phone)."""
+    """Remove an account's second factor and its recovery codes (an administrator's action)."""
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
     return int(removed)
 
 
@@ -209,6 +281,8 @@ class SignInStepsMiddleware:
         if rule is None or rule.public or rule.signed_in_any_role:
             return None
         step = next_step(request.user)
+        if step is None and request.session.get(RECOVERY_CODES_DUE):
+            step = RECOVERY_CODES
         if step is None or getattr(request.resolver_match, "view_name", "") == step:
             return None
         return redirect_to_login(request.get_full_path(), resolve_url(step))

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
+from cwsw.web.accounts import usernames
 from cwsw.web.accounts.models import User
 from cwsw.web.audit import services as audit
 
@@ -30,18 +31,20 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
-    """Record the attempt against the account, if it exists.
-
-    What was typed is only kept when it names a real account: a mistyped username is often a
-    password typed in the wrong box, which must not end up in a log.
+    """Record the attempt: the account in ``object_ref`` if it exists, and the username tried,
+    normalised and cut to 64 characters, in ``details`` (ADR 0015), so that guessing across
+    usernames shows in the audit log. The password is never recorded; nobody is signed in, so
+    the row names no user.
     """
     typed = str(credentials.get("username") or "")
-    exists = bool(typed) and User.objects.filter(username=typed).exists()
+    username = usernames.normalise(typed)
+    exists = bool(username) and User.objects.filter(username=username).exists()
     audit.record_request(
         request,
         audit.Action.LOGIN_FAILED,
         object_type="account",
-        object_ref=typed if exists else UNKNOWN_ACCOUNT,
+        object_ref=username if exists else UNKNOWN_ACCOUNT,
+        details=f"username tried: {usernames.for_audit(typed)}",
     )
 
 

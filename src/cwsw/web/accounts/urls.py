@@ -8,6 +8,7 @@ urlpatterns = [
     path("sign-out/", views.logout, name="logout"),
     path("second-factor/", views.verify, name="second_factor"),
     path("second-factor/set-up/", views.set_up, name="second_factor_setup"),
+    path("second-factor/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("password/", views.password_change, name="password_change"),
     # The administrator's pages.
     path("users/", admin_views.users, name="users"),
@@ -27,5 +28,12 @@ urlpatterns = [
         "users/<str:username>/caseload/remove/",
         admin_views.caseload_remove,
         name="caseload_remove",
+    ),
+    # A second person's approval of caseload additions (VSH and education advisers).
+    path("caseload-requests/", admin_views.caseload_requests, name="caseload_requests"),
+    path(
+        "caseload-requests/<int:pk>/",
+        admin_views.caseload_request_decide,
+        name="caseload_request_decide",
     ),
 ]

@@ -57,6 +57,9 @@ class AuditEvent(models.Model):
     # The pseudonymous key of the child concerned (children.keys), if one.
     child_key = models.CharField(max_length=32, blank=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # More about the event, never personal data or a secret: for a failed sign-in, the
+    # username tried (normalised and truncated: accounts.usernames.for_audit).
+    details = models.CharField(max_length=200, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 

@@ -1,7 +1,8 @@
 """The DSL's school page and export, the advisory teacher's caseload, and the child profile.
 
-Thin: each view checks its object through ``cwsw.view_child`` where there is one, writes one
-audit row and renders what :mod:`cwsw.web.children.services` read.
+Thin: each view checks its object through ``cwsw.view_child`` where there is one, writes its
+audit rows (the profile one; a list or export one per child it shows, ADR 0016) and renders what
+:mod:`cwsw.web.children.services` read.
 """
 
 from __future__ import annotations
@@ -47,12 +48,14 @@ def school(request: HttpRequest) -> HttpResponse:
             page = services.school_pupils(warehouse, user.school_laestab, search)
     except WarehouseUnavailable as error:
         return unavailable(request, error)
-    # What was searched for may be a name: the row keeps the school and the count only.
-    audit.record_request(
+    # What was searched for may be a name: the rows keep the school, the count and each child
+    # shown (their key), never the words typed.
+    audit.record_children_shown(
         request,
         audit.Action.SEARCH if search.strip() else audit.Action.VIEW,
         object_type="school_pupils",
         object_ref=f"{user.school_laestab} ({len(page.pupils)} pupils)",
+        child_keys=[p.key for p in page.pupils],
     )
     return render(
         request,
@@ -92,11 +95,12 @@ def school_export(request: HttpRequest) -> HttpResponse:
             page = services.school_pupils(warehouse, user.school_laestab)
     except WarehouseUnavailable as error:
         return unavailable(request, error)
-    audit.record_request(
+    audit.record_children_shown(
         request,
         audit.Action.EXPORT,
         object_type="school_pupils_csv",
         object_ref=f"{user.school_laestab} ({len(page.pupils)} pupils)",
+        child_keys=[p.key for p in page.pupils],
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="pupils-with-a-social-worker.csv"'
@@ -131,8 +135,12 @@ def caseload(request: HttpRequest) -> HttpResponse:
             children = services.caseload(warehouse, ids)
     except WarehouseUnavailable as error:
         return unavailable(request, error)
-    audit.record_request(
-        request, audit.Action.VIEW, object_type="caseload", object_ref=f"{len(children)} children"
+    audit.record_children_shown(
+        request,
+        audit.Action.VIEW,
+        object_type="caseload",
+        object_ref=f"{len(children)} children",
+        child_keys=[c.key for c in children],
     )
     return render(request, "children/caseload.html", {"children": children})
 

@@ -20,7 +20,8 @@ from cwsw.linkage import review
 from cwsw.warehouse.connection import Warehouse
 from cwsw.warehouse.load import LoadResult
 from cwsw.warehouse.quality import file_summary
-from cwsw.warehouse.snapshot import tables
+from cwsw.warehouse.snapshot import Snapshot, tables
+from cwsw.web.children import keys, reads
 
 REVIEW_PAGE_SIZE = 50
 
@@ -134,6 +135,23 @@ def review_queue(warehouse: Warehouse) -> list[dict[str, Any]]:
     rows = warehouse.execute(f'SELECT * FROM "{review.REVIEW_TABLE}"')
     candidates = [dict(zip(columns, row, strict=True)) for row in rows]
     return review.queue(candidates, decisions_path())
+
+
+def children_shown(
+    snapshot: Snapshot, pairs: list[dict[str, Any]], decisions: list[review.Decision]
+) -> list[str]:
+    """The keys of the children the review page shows, in page order: each pair's child and
+    each recent decision's (their LA child ID is on the page) and, if a pair's pupil is linked
+    to a child, that child too (their census name, date of birth or UPN is on the page). A
+    pupil linked to nobody is no child of ours."""
+    by_upn = reads.children_by_upn(snapshot)
+    shown: dict[str, None] = {}
+    people = [(str(p["la_child_id"]), str(p["upn"])) for p in pairs]
+    people += [(d.la_child_id, d.upn) for d in decisions]
+    for child, upn in people:
+        for each in (child, *by_upn.get(upn, ())):
+            shown.setdefault(keys.child_key(each))
+    return list(shown)
 
 
 def recent_decisions(limit: int = 20) -> list[review.Decision]:

@@ -61,17 +61,21 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     try:
         with open_warehouse() as warehouse:
             pending = services.review_queue(warehouse)
+            shown = pending[: services.REVIEW_PAGE_SIZE]
+            decisions = services.recent_decisions()
+            children = services.children_shown(warehouse, shown, decisions)
     except WarehouseUnavailable as error:
         return unavailable(request, error)
-    shown = pending[: services.REVIEW_PAGE_SIZE]
     decided = request.GET.get("decided", "")
     for pair in shown:
         pair["evidence_levels"] = json.loads(pair.get("evidence") or "{}")
-    audit.record_request(
+    # One row per child shown (ADR 0016): names and dates of birth are on this page.
+    audit.record_children_shown(
         request,
         audit.Action.VIEW,
         object_type="linkage_review_queue",
         object_ref=f"{len(shown)} of {len(pending)} pairs",
+        child_keys=children,
     )
     return render(
         request,
@@ -79,7 +83,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         {
             "pairs": shown,
             "total": len(pending),
-            "decisions": services.recent_decisions(),
+            "decisions": decisions,
             "decided": decided if decided in DECISIONS else "",
         },
     )
