@@ -16,6 +16,9 @@ the Excel and PDF files' own dates are taken.
 
 Each writer shows the same figures: the text of every :class:`~cwsw.reports.vsh.Figure`
 (the one model's, :mod:`cwsw.indicators.figures`). The summary comes first in every format.
+
+About 500 lines by design: five short writers of one model side by side, so a change to the
+model is made in every format at once; the PDF writer is the first to move out if it grows.
 """
 
 from __future__ import annotations
