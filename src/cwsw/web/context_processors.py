@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -44,4 +45,6 @@ def service(request: HttpRequest) -> dict[str, object]:
         if role in roles:
             url = reverse(name)
             nav.append(NavItem(url, label, request.path == url))
-    return {"service_name": SERVICE_NAME, "nav": nav}
+    # Shown on every page while a threshold below the floor is allowed (issue 14).
+    warning = settings.CWSW.suppression_warning
+    return {"service_name": SERVICE_NAME, "nav": nav, "suppression_warning": warning}

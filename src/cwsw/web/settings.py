@@ -20,11 +20,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from cwsw.settings import Settings
+from django.core.exceptions import ImproperlyConfigured
+
+from cwsw.settings import SettingError, Settings
 from cwsw.web.database import parse_database_url
 from cwsw.web.keys import load_or_create_secret_key
 
-CWSW = Settings.from_env()
+try:
+    CWSW = Settings.from_env()
+except SettingError as error:  # a bad value stops the app with what to fix, as the CLI does
+    raise ImproperlyConfigured(str(error)) from None
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BASE_DIR.parents[2]
