@@ -76,7 +76,14 @@ def test_build_before_any_load_says_what_to_do(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_without_serving_prints_report_url_and_logins(tmp_path: Path) -> None:
+def test_demo_without_serving_prints_report_url_and_logins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo sets these in its process's environment; restored after, so no later test in
+    # this process inherits the demo's CWSW_HOME or its second factor turned off.
+    for name in ("CWSW_HOME", "CWSW_REQUIRE_TOTP_FOR_CHILD_LEVEL"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     result = runner.invoke(
         app, ["demo", "--pupils", "1500", "--seed", "5", "--dir", str(tmp_path), "--no-serve"]
     )
