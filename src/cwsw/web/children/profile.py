@@ -66,12 +66,7 @@ def profile(snapshot: Snapshot, la_child_id: str) -> Profile:
         status=status.statuses(snapshot, [la_child_id])[la_child_id],
         identity=ident,
         social_care=tuple(social_care_timeline(snapshot, la_child_id)),
-        attendance=education.attendance,
-        exclusions=education.exclusions,
-        sen=education.sen,
-        fsm=education.fsm,
-        attainment=education.attainment,
-        schools=education.schools,
+        **vars(education),  # the school record's parts, by name
     )
 
 
