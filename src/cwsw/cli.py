@@ -10,26 +10,159 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer._click.core import Context as ClickContext  # Typer 0.29 carries its own Click
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
 
-from cwsw import pipeline
-from cwsw.settings import SettingError, Settings, get_settings
+from cwsw.errors import UserError, cannot_write, writable_file, writable_folder
+from cwsw.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from cwsw import pipeline
     from cwsw.warehouse.load import LoadResult
+else:
+
+    class _Pipeline:
+        """``cwsw.pipeline``, imported when a command first uses it: it brings in DuckDB, Ibis
+        and Splink (a second), which ``--help`` does not need, and Ctrl-C during an import
+        could not be handled as one line."""
+
+        def __getattr__(self, name: str) -> Any:
+            from cwsw import pipeline
+
+            return getattr(pipeline, name)
+
+    pipeline = _Pipeline()
+
+# The order of the steps, as the help says it; each step says which one comes before it.
+PIPELINE = "synth (or your own returns) → ingest → link → build → report, export marts, serve"
+# cwsw.synth.generate refuses fewer: below it, the groups hold too few children to show.
+MIN_PUPILS = 100
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+INTERRUPTED = (
+    "Interrupted: the warehouse is as it was before the load, link or build that was running "
+    "(each is all or nothing; files loaded before it stay loaded)"
+)
+_interrupted = threading.Event()
+
+
+class _Commands(TyperGroup):
+    """cwsw's commands, with the one handler of what a user can cause.
+
+    An error the user can fix (:class:`cwsw.errors.UserError`, a bad option, an output that
+    cannot be written) ends the command as one line ``Error: ...`` and its exit code; Ctrl-C
+    as one line and exit code 130, whatever was running (a load, a DuckDB query, Splink).
+    Anything else is a bug in cwsw and keeps its traceback.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit as done:  # also Ctrl-C before a command ran, which Typer ends quietly
+            if done.code == EXIT_INTERRUPTED:
+                console.print(INTERRUPTED, soft_wrap=True, highlight=False)
+            raise
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        restore = _note_interrupts()
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, SystemExit, NoArgsIsHelpError):
+            raise
+        except UsageError as error:
+            command = error.ctx.command_path if error.ctx else ctx.command_path
+            _error_line(f"{error.format_message().rstrip('.')}. See `{command} --help`.")
+            raise typer.Exit(code=error.exit_code) from None
+        except BaseException as error:
+            if _interrupted.is_set() or _caused_by_interrupt(error):
+                raise typer.Exit(code=EXIT_INTERRUPTED) from None  # told by ``main``
+            found = error if isinstance(error, UserError) else _unwritable(error)
+            if found is None:
+                raise
+            _error_line(str(found))
+            raise typer.Exit(code=found.exit_code) from None
+        finally:
+            restore()
+
+
+def _error_line(message: str) -> None:
+    """``Error: message`` on one line of standard error (messages carry no personal data)."""
+    text = escape(" ".join(message.split()))
+    console.print(f"[bold red]Error:[/] {text}", soft_wrap=True, highlight=False)
+
+
+def _unwritable(error: BaseException) -> UserError | None:
+    """An output the user named that cannot be written (read-only, a file in the way, a full
+    disk), met after the checks made before the work."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return cannot_write(str(error.filename), error)
+    return None
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """Whether Ctrl-C is behind ``error``: a stage below (Splink, a DuckDB query) may report
+    it as its own error, with a page of SQL."""
+    connection = sys.modules.get("cwsw.warehouse.connection")  # no DuckDB error without it
+    interrupts = connection.INTERRUPTS if connection is not None else (KeyboardInterrupt,)
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        if isinstance(found, interrupts):
+            return True
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
+    return False
+
+
+def _note_interrupts() -> Callable[[], None]:
+    """Note Ctrl-C before raising ``KeyboardInterrupt`` as Python does, so that an interrupt a
+    stage reports as a failure (a file "failed", a query "interrupted") still ends the command
+    as interrupted. Returns what puts the previous handler back."""
+    _interrupted.clear()
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return lambda: None  # ignored (a background job), or the caller's own
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        _interrupted.set()
+        raise KeyboardInterrupt
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    return restore
+
+
+def _stop_if_interrupted() -> None:
+    """End here if Ctrl-C was pressed while a stage below carried on (between two files)."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
+
 
 app = typer.Typer(
-    help="cwsw: children with a social worker, visible in education data.",
+    cls=_Commands,
+    help=(
+        "cwsw: children with a social worker, visible in education data.\n\n"
+        f"The steps, in order: {PIPELINE}. Each command says what must run before it; "
+        "`cwsw demo` runs them all on a synthetic local authority."
+    ),
     no_args_is_help=True,
     add_completion=False,
 )
@@ -40,11 +173,7 @@ out = Console()
 @app.callback()
 def _check_settings() -> None:
     """Every command starts from readable settings: a bad value is one line, not a traceback."""
-    try:
-        settings = get_settings()
-    except SettingError as error:
-        console.print(f"[bold red]Error:[/] {error}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
+    settings = get_settings()  # a SettingError is one line (exit code 2, as a bad option)
     if settings.suppression_warning is not None:  # an unsafe threshold, explicitly allowed
         console.print(f"[bold yellow]Warning:[/] {settings.suppression_warning}", soft_wrap=True)
 
@@ -63,23 +192,37 @@ def _progress() -> Iterator[Progress]:
         yield progress
 
 
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
-    return typer.Exit(code=1)
+def _fail(message: str) -> UserError:
+    """An error the user can fix, to raise: ``_Commands`` shows it as one line, exit code 1."""
+    return UserError(message)
+
+
+def _existing_warehouse(settings: Settings, step: str = "run `cwsw ingest` first") -> None:
+    """Refuse a step that needs a warehouse when there is none (and do not create one)."""
+    if not settings.warehouse_path.exists():
+        raise _fail(f"no warehouse at {settings.warehouse_path}: {step}")
 
 
 @app.command()
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the local authority to")],
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes")] = 42,
-    pupils: Annotated[int, typer.Option(help="Number of pupils on roll")] = 30_000,
+    pupils: Annotated[
+        int, typer.Option(help=f"Number of pupils on roll (at least {MIN_PUPILS:,})")
+    ] = 30_000,
     faults: Annotated[str, typer.Option(help="none, default or heavy")] = "default",
 ) -> None:
-    """Generate a synthetic local authority's returns in their real formats."""
+    """Step 1, to try cwsw: write a synthetic local authority's returns in their real formats.
+
+    Next, `cwsw ingest` the folder.
+    """
     from cwsw.synth import generate
 
     if faults not in ("none", "default", "heavy"):
         raise _fail(f"--faults must be none, default or heavy, not {faults!r}")
+    if pupils < MIN_PUPILS:
+        raise _fail(f"--pupils must be at least {MIN_PUPILS:,}, not {pupils:,}")
+    writable_folder(out_dir, "--out")
     with _progress() as progress:
         task = progress.add_task("Generating the synthetic local authority", total=1.0)
 
@@ -98,28 +241,72 @@ def _result_dict(result: LoadResult) -> dict[str, object]:
 
 
 def _ingest(
-    paths: list[Path], settings: Settings, check: bool, report_path: Path | None = None
-) -> list[dict[str, object]]:
+    paths: list[Path],
+    settings: Settings,
+    check: bool,
+    encoding: str | None = None,
+    replace: bool = False,
+    year: int | None = None,
+) -> list[LoadResult]:
     from cwsw.warehouse import load
     from cwsw.warehouse.connection import Warehouse
-    from cwsw.warehouse.quality import render_html
 
     with _progress() as progress:
         task = progress.add_task("Reading files", total=None)
 
         def report(description: str, done: int, total: int) -> None:
+            _stop_if_interrupted()  # a load interrupted in DuckDB is reported as failed
             progress.update(task, description=description, completed=done, total=total)
 
-        if check:
-            results = load.check(paths, progress=report)
+        if check:  # compared with the warehouse, to say what a load would supersede
+            with load.foreseeing(settings.warehouse_path) as (known, why_not):
+                if why_not:
+                    console.print(f"[yellow]Warning:[/] {escape(why_not)}", soft_wrap=True)
+                results = load.check(
+                    paths,
+                    progress=report,
+                    encoding=encoding,
+                    warehouse=known,
+                    replace=replace,
+                    year=year,
+                )
         else:
-            settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
             with Warehouse.open(settings.warehouse_path) as warehouse:
-                results = load.ingest(warehouse, paths, progress=report)
-    if report_path is not None:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(render_html(results), encoding="utf-8")
-    return [_result_dict(r) for r in results]
+                results = load.ingest(
+                    warehouse, paths, progress=report, encoding=encoding, replace=replace, year=year
+                )
+    _stop_if_interrupted()
+    return results
+
+
+def _display_names(files: list[str]) -> dict[str, str]:
+    """Each file as the fewest last parts of its path that tell it from the others in the
+    run (two folders of SSDA903 tables both hold a ``header.csv``)."""
+    from collections import Counter
+
+    parts = {file: Path(file).parts for file in files}
+    names: dict[str, str] = {}
+    for depth in range(1, max((len(p) for p in parts.values()), default=0) + 1):
+        ends = Counter(path[-depth:] for path in parts.values())
+        for file, path in parts.items():
+            if file not in names and (ends[path[-depth:]] == 1 or depth >= len(path)):
+                names[file] = str(Path(*path[-depth:]))
+    return names
+
+
+def _csv_encoding(encoding: str | None) -> str | None:
+    """``--encoding`` checked before any file is read."""
+    from cwsw.formats.common import csv_codec
+
+    if encoding is not None:
+        try:
+            csv_codec(encoding)
+        except (LookupError, ValueError):
+            raise _fail(
+                f"--encoding {encoding!r} is not an encoding cwsw reads CSV files in: use "
+                "utf-8 (the default), cp1252 (Excel on Windows) or latin-1"
+            ) from None
+    return encoding
 
 
 @app.command()
@@ -130,28 +317,70 @@ def ingest(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the data quality report (HTML) here")
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Encoding of the CSV files (default utf-8, with or without a byte order "
+            "mark; cp1252 for files saved by Excel on Windows). XML files say their own",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Let a file replace an earlier load of its dataset and period even when it "
+            "holds no rows or far fewer (CWSW_SUPERSEDE_MIN_RATIO); refused otherwise",
+        ),
+    ] = False,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            min=2000,
+            max=2100,
+            help="Collection year (the year ending 31 March: 2025 for 2024/25) of SSDA903 files "
+            "whose folder or name carries none (e.g. ssda903/2025/, SSDA903_2025_header.csv); "
+            "without it such a file takes the year of its latest episode start (DECOM)",
+        ),
+    ] = None,
 ) -> None:
-    """Load returns and extracts into the warehouse (atomically, idempotently)."""
-    from rich.markup import escape
+    """Step 2: load returns and extracts into the warehouse (atomically, idempotently).
 
-    from cwsw.formats.errors import FormatError
+    After `cwsw synth`, or with the local authority's own files; next, `cwsw link`.
+    """
+    from cwsw.warehouse.quality import render_html
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise _fail(f"no such file or folder: {', '.join(missing)}")
-    try:
-        results = _ingest(paths, get_settings(), check, report)
-    except FormatError as error:
-        raise _fail(str(error)) from None
+    _csv_encoding(encoding)
+    if report is not None:  # before the load, not after it has been saved
+        writable_file(report, "--report")
+    loaded = _ingest(paths, get_settings(), check, encoding, replace, year)
+    results = [_result_dict(r) for r in loaded]
     if as_json:
         out.print_json(json.dumps(results, default=str))
     else:
-        table = Table("file", "format", "period", "status", "read", "kept", "rejected", "findings")
+        table = Table(
+            "file",
+            "format",
+            "period",
+            "status",
+            "read",
+            "kept",
+            "rejected",
+            "problems",
+            "corrected",
+        )
         rules = Table("file", "rule", "level", "count", "first located at")
+        for summary in (table, rules):  # a path folds onto a second line, never cut short
+            summary.columns[0].overflow = "fold"
+        names = _display_names([str(r["file"]) for r in results])
         for r in results:
             findings = r["findings"]
             assert isinstance(findings, list)
-            name = Path(str(r["file"])).name
+            name = names[str(r["file"])]
             table.add_row(
                 name,
                 str(r["format"] or ""),
@@ -160,7 +389,8 @@ def ingest(
                 f"{r['rows_read']:,}",
                 f"{r['rows_kept']:,}",
                 f"{r['rows_rejected']:,}",
-                f"{sum(f['count'] for f in findings):,}",
+                f"{r['problems']:,}",  # information findings (values corrected) apart
+                f"{r['information']:,}",
             )
             for f in findings:
                 first = f["examples"][0] if f["examples"] else {}
@@ -170,20 +400,31 @@ def ingest(
         if rules.row_count:
             out.print(rules)
         for r in results:
-            if r["message"] and r["status"] in ("failed", "skipped"):
-                style = "bold red" if r["status"] == "failed" else "yellow"
+            if r["message"] and r["status"] in ("failed", "skipped", "refused"):
+                style = "yellow" if r["status"] == "skipped" else "bold red"
                 message = escape(str(r["message"]))
                 console.print(
                     f"[{style}]{r['status']}:[/] {message}", highlight=False, soft_wrap=True
                 )
-    if report is not None:
+            elif r["message"]:  # what a load superseded (or, checking, would supersede)
+                message = escape(f"{names[str(r['file'])]}: {r['message']}")
+                console.print(message, highlight=False, soft_wrap=True)
+            warnings = r["warnings"]
+            assert isinstance(warnings, list)
+            for warning in warnings:
+                console.print(
+                    f"[yellow]Warning:[/] {escape(warning)}", highlight=False, soft_wrap=True
+                )
+    if report is not None:  # after the summary, which a failure here must not hide
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(render_html(loaded), encoding="utf-8")
         console.print(f"Data quality report: {report}")
-    if any(r["status"] == "failed" for r in results):
+    if any(r["status"] in ("failed", "refused") for r in results):
         raise typer.Exit(code=1)
 
 
 link_app = typer.Typer(
-    help="Link social care children to pupils; review the uncertain pairs.",
+    help="Step 3: link social care children to pupils (after ingest); review uncertain pairs.",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -235,23 +476,25 @@ def link(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Link social care children to pupils and print the linkage quality report."""
+    """Step 3: link social care children to pupils and print the linkage quality report.
+
+    After `cwsw ingest`; next, `cwsw build`.
+    """
     if ctx.invoked_subcommand is not None:
         return
     from cwsw.linkage.report import build_report
-    from cwsw.linkage.splink_engine import EngineError
     from cwsw.warehouse.connection import Warehouse
 
     if truth is not None and not (truth / "child_pupil.csv").is_file():
         raise _fail(f"{truth} has no child_pupil.csv: --truth takes a synthetic LA's truth/")
     settings = get_settings()
+    _existing_warehouse(settings)
     with Warehouse.open(settings.warehouse_path) as warehouse:
         with _progress() as progress:
             progress.add_task("Linking children to pupils", total=None)
-            try:
-                pipeline.link(warehouse, settings)
-            except EngineError as error:  # a setting the user can fix: a message, no traceback
-                raise _fail(str(error)) from None
+            linked = pipeline.link(warehouse, settings)  # an engine setting's error is one line
+        for gap in linked.gaps:  # linked from what is there; the user is told what is not
+            console.print(f"[yellow]Warning:[/] gap in the returns loaded: {escape(gap)}")
         report = build_report(
             warehouse, truth_dir=truth, decisions_path=settings.linkage_decisions_path
         )
@@ -265,11 +508,12 @@ def link(
 def link_review(
     as_json: Annotated[bool, typer.Option("--json", help="Print the queue as JSON")] = False,
 ) -> None:
-    """List the pairs awaiting a decision, with the evidence side by side."""
+    """List the pairs awaiting a decision, with the evidence side by side (after `cwsw link`)."""
     from cwsw.linkage import review
     from cwsw.warehouse.connection import Warehouse
 
     settings = get_settings()
+    _existing_warehouse(settings, "no linkage has been run: run `cwsw ingest`, then `cwsw link`")
     with Warehouse.open(settings.warehouse_path, read_only=True) as warehouse:
         if review.REVIEW_TABLE not in warehouse.ibis.list_tables():
             raise _fail("no linkage has been run: run `cwsw link` first")
@@ -352,7 +596,12 @@ def link_reject(
 def build(
     cohorts: Annotated[
         Path | None,
-        typer.Option("--cohorts", help="TOML file naming more cohorts (docs/marts.md)"),
+        typer.Option(
+            "--cohorts",
+            help="TOML file naming more cohorts (docs/marts.md)",
+            exists=True,
+            dir_okay=False,
+        ),
     ] = None,
     engine: Annotated[
         str | None,
@@ -360,8 +609,20 @@ def build(
             "--engine", help="duckdb, postgres or spark (default: CWSW_BUILD_ENGINE, duckdb)"
         ),
     ] = None,
+    allow_incomplete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomplete",
+            help="Build even when a return the cohorts need is missing (six CIN census years, "
+            "the year before's SSDA903, the spring census); the outputs say which figures "
+            "rest on incomplete data",
+        ),
+    ] = False,
 ) -> None:
-    """(Re)build the cohorts and measures marts."""
+    """Step 4: (re)build the cohorts and measures marts, after `cwsw link`.
+
+    Next, `cwsw report`, `cwsw export marts` or `cwsw serve`.
+    """
     from cwsw.cohort.definitions import DEFAULT_COHORTS, CohortConfigError, load_cohorts
     from cwsw.indicators.engines import EngineError, check_engine
     from cwsw.warehouse.connection import Warehouse
@@ -372,6 +633,7 @@ def build(
         chosen = check_engine(engine or settings.build_engine)
     except (CohortConfigError, EngineError) as error:
         raise _fail(str(error)) from None
+    _existing_warehouse(settings)
     with Warehouse.open(settings.warehouse_path) as warehouse:
         try:
             rows = pipeline.build(
@@ -379,13 +641,64 @@ def build(
                 cohorts=specs,
                 engine=chosen,
                 engine_options=pipeline.build_engine_options(settings),
+                allow_incomplete=allow_incomplete,
             )
         except (pipeline.NothingToBuild, EngineError) as error:
             raise _fail(str(error)) from None
+        incomplete = (
+            pipeline.missing_returns(warehouse, pipeline.reference_dates(warehouse), specs)
+            if allow_incomplete
+            else []
+        )
+    for gap in incomplete:
+        console.print(f"[yellow]Warning:[/] {escape(gap.note())}", soft_wrap=True)
     out.print(f"Built {rows} mart rows on {chosen}")
 
 
-export_app = typer.Typer(help="Export figures (through disclosure control).")
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON")] = False,
+) -> None:
+    """Show which warehouse is in use, what is loaded by dataset and period, the gaps in each
+    series, whether the links and marts are older than the newest load, and whether
+    `cwsw build` would run. Reads only; any time."""
+    settings = get_settings()
+    found = pipeline.status(settings.warehouse_path)
+    if as_json:
+        out.print_json(json.dumps(found.as_dict(), default=str))
+        return
+    held = found.warehouse
+    state = "" if held.exists else " (not created yet)"
+    out.print(f"Warehouse: {escape(held.path)}{state}", highlight=False, soft_wrap=True)
+    if held.loaded:
+        table = Table("dataset", "period", "files", "rows", "children / pupils", "loaded (UTC)")
+        for column in (0, 2):  # a long dataset or file name folds, never cut short
+            table.columns[column].overflow = "fold"
+        for entry in held.loaded:
+            table.add_row(
+                entry.dataset,
+                entry.period or "",
+                ", ".join(entry.files),
+                f"{entry.rows:,}",
+                f"{entry.people:,} {entry.unit}" if entry.people is not None else "",
+                f"{entry.loaded_at:%Y-%m-%d %H:%M}" if entry.loaded_at else "",
+            )
+        out.print(table)
+        if held.superseded:
+            out.print(f"{held.superseded:,} earlier load(s) superseded by later files")
+    elif held.exists:
+        out.print("Nothing loaded: run `cwsw ingest`")
+    for gap in held.gaps:
+        out.print(f"Gap: {escape(gap.describe())}", highlight=False, soft_wrap=True)
+    if held.exists and not held.gaps:
+        out.print("Gaps: none")
+    for stage in (held.links, held.marts):
+        text = stage.describe()
+        out.print(escape(text[0].upper() + text[1:]), highlight=False, soft_wrap=True)
+    out.print(f"Build: {escape(found.build.describe())}", highlight=False, soft_wrap=True)
+
+
+export_app = typer.Typer(help="Step 5: export figures, through disclosure control (after build).")
 app.add_typer(export_app, name="export")
 
 
@@ -393,7 +706,10 @@ app.add_typer(export_app, name="export")
 def export_marts(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for marts.csv and .parquet")],
 ) -> None:
-    """Write the marts, suppressed, as CSV and Parquet (columns in docs/marts.md)."""
+    """Write the marts, suppressed, as CSV and Parquet (columns in docs/marts.md).
+
+    After `cwsw build`.
+    """
     from cwsw.indicators.export import export_marts as write
     from cwsw.warehouse.connection import Warehouse
 
@@ -401,6 +717,7 @@ def export_marts(
     if not settings.warehouse_path.exists():
         raise _fail(f"no warehouse at {settings.warehouse_path}: run `cwsw ingest` first")
     with Warehouse.open(settings.warehouse_path, read_only=True) as warehouse:
+        writable_folder(out_dir, "--out")
         try:
             paths = write(warehouse, out_dir, threshold=settings.suppression_threshold)
         except LookupError as error:
@@ -423,13 +740,20 @@ def report(
     ] = "html,pdf,xlsx,csv,parquet",
     benchmarks: Annotated[
         Path | None,
-        typer.Option(help="Folder of DfE's EES files (absence_la.csv, ks2_la.csv, ks4_la.csv)"),
+        typer.Option(
+            help="Folder of DfE's EES files (absence_la.csv, ks2_la.csv, ks4_la.csv)",
+            exists=True,
+            file_okay=False,
+        ),
     ] = None,
     la_code: Annotated[
         str | None, typer.Option(help="Old LA code, for the region and statistical neighbours")
     ] = None,
 ) -> None:
-    """Write the Virtual School Head's report: HTML, PDF, Excel, CSV, Parquet (docs/reports.md)."""
+    """Step 5: write the Virtual School Head's report (HTML, PDF, Excel, CSV, Parquet).
+
+    After `cwsw build`; the contents are in docs/reports.md.
+    """
     from cwsw.reports.writers import parse_formats
     from cwsw.warehouse.connection import Warehouse
 
@@ -446,6 +770,7 @@ def report(
             "run `cwsw ingest`, then run `cwsw build` first"
         )
     with Warehouse.open(settings.warehouse_path, read_only=True) as warehouse:
+        writable_folder(out_dir, "--out")
         try:
             paths = pipeline.report(
                 warehouse,
@@ -480,7 +805,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
 ) -> None:
-    """Start the web application."""
+    """Step 5: start the web application, which shows what `cwsw build` last built."""
     from cwsw.web.server import run
 
     run(host, port)
@@ -489,7 +814,10 @@ def serve(
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic local authority")] = 42,
-    pupils: Annotated[int, typer.Option(help="Pupils in the synthetic local authority")] = 30_000,
+    pupils: Annotated[
+        int,
+        typer.Option(help=f"Pupils in the synthetic local authority (at least {MIN_PUPILS:,})"),
+    ] = 30_000,
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its state")] = Path(
         "var/demo"
     ),
@@ -503,7 +831,9 @@ def demo(
     from cwsw.warehouse import load
     from cwsw.warehouse.connection import Warehouse
 
-    directory = directory.resolve()
+    if pupils < MIN_PUPILS:
+        raise _fail(f"--pupils must be at least {MIN_PUPILS:,}, not {pupils:,}")
+    directory = writable_folder(directory.resolve(), "--dir")
     os.environ["CWSW_HOME"] = str(directory)
     # The demo's accounts sign in with a password alone, unless the caller set the variable;
     # the sign-in page then says the second factor is off, for demonstration only (ADR 0015).

@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cwsw.errors import UserError
+
 # The repository this module was installed from (src/cwsw/settings.py -> the repository).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GOVUK_FRONTEND_DIR = REPO_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -372,6 +374,19 @@ SETTINGS: tuple[Setting, ...] = (
         ("cwsw.formats.cin_census",),
         field="cin_walk",
     ),
+    Setting(
+        "CWSW_SUPERSEDE_MIN_RATIO",
+        "Reading files",
+        "number",
+        "`0.5`",
+        "A file of the same dataset and period as an earlier load replaces it only if it "
+        "holds at least this share of the earlier load's rows (children, for a CIN census); "
+        "a file holding fewer, or none, is refused, so a wrong or empty file never empties a "
+        "year. `cwsw ingest --replace` loads it anyway. From 0 (only an empty file is "
+        "refused) to 1 (`docs/ingest.md`).",
+        ("cwsw.warehouse.load",),
+        field="supersede_min_ratio",
+    ),
     # -- Tests ------------------------------------------------------------------------------
     Setting(
         "CWSW_TEST_POSTGRES_URL",
@@ -429,8 +444,10 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
 
-class SettingError(ValueError):
+class SettingError(UserError, ValueError):
     """An environment variable holds a value its setting cannot take."""
+
+    exit_code = 2  # as for a bad option: the command never started
 
 
 def _raw(name: str) -> str | None:
@@ -473,6 +490,13 @@ def _float(name: str, default: float) -> float:
         return float(value)
     except ValueError:
         raise SettingError(f"{name} must be a number, not {value!r}") from None
+
+
+def _share(name: str, value: float) -> float:
+    """``value`` (read from ``name``) checked to be a number from 0 to 1."""
+    if not 0 <= value <= 1:
+        raise SettingError(f"{name} must be a number from 0 to 1, not {value!r}")
+    return value
 
 
 def _flag(name: str) -> bool:
@@ -554,6 +578,9 @@ class Settings:
     # forces the Python walk; anything else uses the compiled one where it is built).
     ingest_workers: int | None = None
     cin_walk: str = ""
+    # A load replaces an earlier one of its dataset and period only if it holds at least this
+    # share of its rows (docs/ingest.md); fewer, or none, is refused without --replace.
+    supersede_min_ratio: float = 0.5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -602,6 +629,9 @@ class Settings:
             user=_text("CWSW_USER"),
             ingest_workers=_optional_int("CWSW_INGEST_WORKERS"),
             cin_walk=_choice("CWSW_CIN_WALK", ""),
+            supersede_min_ratio=_share(
+                "CWSW_SUPERSEDE_MIN_RATIO", _float("CWSW_SUPERSEDE_MIN_RATIO", 0.5)
+            ),
         )
 
     @property

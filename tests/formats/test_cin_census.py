@@ -182,20 +182,28 @@ _MESSAGE = """<Message>
 """
 
 
-def test_invalid_values_are_nulled_and_reported(tmp_path: Path) -> None:
+def test_invalid_values_are_reported_naming_the_child(tmp_path: Path) -> None:
+    """A value that fails its type is nulled, a code not in its list is kept as written; each
+    finding names the child, the element, the line and the value; what was changed to read
+    it (the ID's padding and ``.0``) is an information finding."""
     result = read_cin_census(_write(tmp_path, _MESSAGE))
     (child,) = result.tables["cin_child"]
     assert child["la_child_id"] == "123"
     assert child["birth_date"] is None and child["sex"] is None
     (episode,) = result.tables["cin_episode"]
     assert episode["referral_date"] == date(2023, 5, 1)
-    assert episode["primary_need"] is None and episode["referral_nfa"] is None
-    found = {(f.field, f.value, f.rule, f.location) for f in result.findings}
+    assert episode["primary_need"] == "N99"  # kept: the canonical column is the code
+    assert episode["referral_nfa"] is None
+    ids = "Child[1]/ChildIdentifiers (line 6), LAchildID 123"
+    details = "Child[1]/CINdetails[1] (line 11), LAchildID 123"
+    found = {(f.field, f.value, f.rule, f.location, f.severity) for f in result.findings}
     assert found == {
-        ("PersonBirthDate", "2019-13-45", "invalid_date", "Child[1]/ChildIdentifiers (line 6)"),
-        ("GenderCurrent", "7", "invalid_code", "Child[1]/ChildIdentifiers (line 6)"),
-        ("PrimaryNeedCode", "N99", "invalid_code", "Child[1]/CINdetails[1] (line 11)"),
-        ("ReferralNFA", "maybe", "invalid_flag", "Child[1]/CINdetails[1] (line 11)"),
+        ("PersonBirthDate", "2019-13-45", "invalid_date", ids, "value"),
+        ("GenderCurrent", "7", "invalid_code", ids, "value"),
+        ("PrimaryNeedCode", "N99", "invalid_code", details, "value"),
+        ("ReferralNFA", "maybe", "invalid_flag", details, "value"),
+        ("LAchildID", "123.0", "normalised_child_id", ids, "information"),
+        ("LAchildID", " 123.0 ", "normalised_white_space", ids, "information"),
     }
 
 

@@ -25,6 +25,7 @@ from cwsw.formats.cin_census import (
     walk_in_use,
 )
 from cwsw.formats.cin_census.reader import _Reader
+from cwsw.formats.cin_census.walk import PADDED
 from cwsw.formats.common import ReadResult
 from cwsw.formats.errors import FormatError
 
@@ -96,7 +97,13 @@ def _raw(data: bytes, walk: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, 
     result = ReadResult(file=path, format="cin_census", period=None)
     reader = _Reader(path, result, 0, 0)
     reader.parse(io.BytesIO(data))
-    raw = {table: [list(row.items()) for row in rows] for table, rows in reader.raw.items()}
+    raw: dict[str, list[Any]] = {
+        table: [list(row.items()) for row in rows]
+        for table, rows in reader.raw.items()
+        if table != PADDED
+    }
+    # each trimmed text: its row (as it ends up), its leaf and the text as written
+    raw[PADDED] = [(list(row.items()), tag, text) for row, tag, text in reader.raw[PADDED]]
     return raw, reader.summary.ids
 
 
@@ -149,6 +156,14 @@ def test_odd_children_give_the_same_raw_rows(monkeypatch: pytest.MonkeyPatch) ->
     raw, ids = compiled
     assert [n for n, _, _ in ids] == [1, 2, 3] and ids[0][1] == "A1"
     assert len(raw["cin_episode"]) == 2 and len(raw["cin_s47"]) == 2
+    # The texts stored trimmed, as written (a blank one is absent, not trimmed).
+    assert [(tag, text) for _, tag, text in raw[PADDED]] == [
+        ("LAchildID", " A1 "),
+        ("UPN", "\u00a0A12\u00a0"),
+        ("GenderCurrent", " 1 "),
+        ("Ethnicity", "W&B\u00e9\u2003"),
+        ("AssessmentFactors", "2a\n  "),
+    ]
 
 
 # Random children: nested elements named from the spec (and a few others), with texts that

@@ -46,6 +46,8 @@ def test_ks2(tmp_path: Path) -> None:
     }
     assert second["upn"] is None and second["ks2_rwm_exp"] is None
     assert {(f.location, f.field, f.rule) for f in result.findings} == {
+        ("row 2", "upn", "normalised_white_space"),  # information: read corrected
+        ("row 2", "upn", "normalised_upn"),
         ("row 3", "upn", "invalid_upn"),
         ("row 3", "year", "year_differs_from_file_name_2024"),
         ("row 3", "ks2_rwm_exp", "invalid_flag"),
@@ -86,7 +88,10 @@ def test_establishments(tmp_path: Path) -> None:
     }
     assert rows[1]["phase"] == "Secondary"
     assert rows[2]["phase"] is None
-    assert [(f.location, f.value) for f in result.findings] == [("row 4", "PRU")]
+    assert [(f.location, f.value, f.rule) for f in result.findings] == [
+        ("row 3", "secondary", "normalised_code"),
+        ("row 4", "PRU", "invalid_code"),
+    ]
 
 
 def test_person_extract(tmp_path: Path) -> None:

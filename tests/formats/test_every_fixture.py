@@ -90,9 +90,9 @@ def test_rc9_before_2023_is_reported(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = read_cin_census(path)
-    assert result.tables["cin_episode"][0]["closure_reason"] is None
+    assert result.tables["cin_episode"][0]["closure_reason"] == "RC9"  # kept, and reported
     assert [(f.field, f.value, f.rule) for f in result.findings] == [
-        ("ReasonForClosure", "RC9", "code_not_valid_before_2023")
+        ("ReasonForClosure", "RC9", "code_not_valid_in_year")
     ]
 
 

@@ -1,5 +1,7 @@
 """Absence measures on hand-built enrolments, with answers worked out by hand."""
 
+import datetime as dt
+
 import ibis
 import pytest
 
@@ -16,6 +18,8 @@ ENROLMENT_SCHEMA = {
     "sen_provision": "string",
     "sessions_possible": "float64",
     "summer_ht2_sessions_possible": "float64",
+    "birth_date": "date",
+    "on_roll": "boolean",
 }
 ABSENCE_SCHEMA = {
     "census_term": "string",
@@ -24,6 +28,10 @@ ABSENCE_SCHEMA = {
     "attendance_code": "string",
     "sessions": "float64",
 }
+
+
+# Dates of birth giving each NC year of 2024/25 by age (on 31 August 2024).
+Y4, Y9, Y10, R = dt.date(2016, 3, 1), dt.date(2011, 3, 1), dt.date(2010, 3, 1), dt.date(2020, 3, 1)
 
 
 def table(schema: dict, rows: list[tuple]) -> ibis.Table:
@@ -37,30 +45,21 @@ def sources() -> tuple[ibis.Table, ibis.Table, ibis.Table]:
         ENROLMENT_SCHEMA,
         [
             # e1: 100 possible sessions over the year, 10 missed -> exactly 10%: persistent.
-            ("2025_spring", "P1", "e1", "A", "4", "F", "WBRI", "N", 30, None),
-            ("2025_summer", "P1", "e1", "A", "4", "F", "WBRI", "N", 30, None),
-            (
-                "2025_autumn",
-                "P1",
-                "e1",
-                "A",
-                "5",
-                "F",
-                "WBRI",
-                "N",
-                20,
-                20,
-            ),  # NC year 5 is next year's
+            # Born 2016: aged 8 on 31 August 2024, NC year 4.
+            ("2025_spring", "P1", "e1", "A", "4", "F", "WBRI", "N", 30, None, Y4, True),
+            ("2025_summer", "P1", "e1", "A", "4", "F", "WBRI", "N", 30, None, Y4, True),
+            # NC year 5 is next year's.
+            ("2025_autumn", "P1", "e1", "A", "5", "F", "WBRI", "N", 20, 20, Y4, True),
             # e2: 200 possible, 100 missed -> 50%: severe (and persistent).
-            ("2025_spring", "S1", "e2", "B", "9", "F", "WBRI", "N", 200, None),
+            ("2025_spring", "S1", "e2", "B", "9", "F", "WBRI", "N", 200, None, Y9, True),
             # e3: 100 possible, 9 missed -> 9%: neither.
-            ("2025_spring", "S1", "e3", "C", "10", "F", "WBRI", "N", 100, None),
+            ("2025_spring", "S1", "e3", "C", "10", "F", "WBRI", "N", 100, None, Y10, True),
             # e4: reception year: outside compulsory school age, left out.
-            ("2025_spring", "P1", "e4", "D", "R", "F", "WBRI", "N", 100, None),
+            ("2025_spring", "P1", "e4", "D", "R", "F", "WBRI", "N", 100, None, R, True),
             # e5: alternative provision: outside the headline population.
-            ("2025_spring", "A1", "e5", "E", "10", "F", "WBRI", "N", 100, None),
+            ("2025_spring", "A1", "e5", "E", "10", "F", "WBRI", "N", 100, None, Y10, True),
             # e6: last year's census: not this academic year.
-            ("2024_summer", "P1", "e6", "F", "3", "F", "WBRI", "N", 100, None),
+            ("2024_summer", "P1", "e6", "F", "3", "F", "WBRI", "N", 100, None, Y4, True),
         ],
     )
     absences = table(

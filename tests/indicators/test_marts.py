@@ -92,7 +92,7 @@ def _components(unknown: set, relations: list) -> list[tuple[list, list]]:
     owner: dict = {}
     groups: list[tuple[set, list]] = []
     for relation in relations:
-        members = {k for k in (relation.total, *relation.parts) if k in unknown}
+        members = {k for k in relation.members() if k in unknown}
         if not members:
             continue
         found = {owner[k] for k in members if k in owner}
@@ -195,7 +195,7 @@ def test_what_leaves_has_no_small_count_and_nothing_recoverable(mart: pd.DataFra
     everything = set(keys["numerator"]) | set(keys["denominator"])
     known = dict.fromkeys(everything - unknown, 0.0)
     for relation in relations:
-        assert sum(k in unknown for k in (relation.total, *relation.parts)) != 1, relation
+        assert sum(k in unknown for k in relation.members()) != 1, relation
     for members, touching in _components(unknown, relations):
         assert determined(members, touching, known) == []
 

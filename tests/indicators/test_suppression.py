@@ -112,7 +112,7 @@ def determined(unknown: list, relations: list[Relation], known: dict) -> list:
     rows = []
     for relation in relations:
         row = np.zeros(len(unknown))
-        for key, sign in ((relation.total, 1.0), *((p, -1.0) for p in relation.parts)):
+        for key, sign in relation.signed():
             if key in index:
                 row[index[key]] += sign
             else:

@@ -301,6 +301,13 @@ TERM_OF_CENSUS = {"spring": "autumn", "summer": "spring", "autumn": "summer"}
 HEADLINE_PHASES = ("Primary", "Secondary", "Special")
 
 
+def nc_year_by_age(born: dt.date, end_year: int) -> str:
+    """Age on 31 August before academic year ``end_year - 1``/``end_year``, less 4 (DfE: pupils
+    aged 5 to 15 at the start of the year are Years 1 to 11)."""
+    age = end_year - 1 - born.year - ((born.month, born.day) > (8, 31))
+    return str(age - 4)
+
+
 def norm_id(value: str | None) -> str | None:
     """Trim, upper-case, drop a byte-order mark and a spreadsheet's ``.0``."""
     text = (value or "").replace("\ufeff", "").strip().upper()
@@ -504,8 +511,12 @@ def independent_marts(
                     (school, enrolment),
                     {
                         "upn": upn,
-                        "nc_year": (r.get("ncyearactual") or r.get("ncyearleaving") or "").strip()
-                        or None,
+                        # DfE defines the absence population by age: NC year from the date
+                        # of birth (below), not the census's (a leaver's row has none, the
+                        # autumn roll has next year's).
+                        "nc_year": nc_year_by_age(census_date(r["dob"]), end_year)
+                        if r.get("dob", "").strip()
+                        else None,
                         "sex": r.get("sex"),
                         "ethnicity": r.get("ethnicity"),
                         "sen": r.get("senprovision"),

@@ -54,6 +54,7 @@ from cwsw.domain.labels import (
     EVER_CIN_6_YEARS,
     NEVER_CIN_6_YEARS,
 )
+from cwsw.errors import UserError
 
 __all__ = ["ALL_PUPILS", "CIN_IN_YEAR", "EVER_CIN_6_YEARS", "NEVER_CIN_6_YEARS"]
 
@@ -63,7 +64,7 @@ KINDS = ("at", "in_year", "ever", "open", "combine", "not", "all")
 CHILD_KINDS = ("at", "in_year", "ever", "open", "combine")
 
 
-class CohortConfigError(ValueError):
+class CohortConfigError(UserError, ValueError):
     """A cohort configuration that cannot be used; the message names the cohort and key."""
 
 

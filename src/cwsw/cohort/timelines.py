@@ -94,7 +94,12 @@ def open_at(spells: Table, on: ibis.Value) -> ibis.ir.BooleanColumn:
 
 
 def overlaps(spells: Table, start: ibis.Value, end: ibis.Value) -> ibis.ir.BooleanColumn:
-    """True for a spell open at any point between ``start`` and ``end`` inclusive."""
+    """True for a spell open at any point between ``start`` and ``end`` inclusive.
+
+    A spell closed on ``start`` (the first day of a collection year, 1 April) was open that
+    day, so it counts in the window, as DfE counts a case closed on 1 April in that year's
+    children in need; one begun on ``end`` counts too (docs/marts.md, "Cohorts").
+    """
     return (spells.start_date <= end) & (spells.end_date.isnull() | (spells.end_date >= start))
 
 

@@ -60,6 +60,32 @@ def spring_census_day(academic_year_end: int) -> dt.date:
     return first_thursday + dt.timedelta(days=14)
 
 
+# A year group is born 1 September to 31 August: age is taken on 31 August, and a pupil
+# aged 4 then is in Reception (NC year 0), aged 5 in Year 1 ... aged 15 in Year 11.
+YEAR_GROUP_FIRST_BIRTH_MONTH = 9
+RECEPTION_AGE = 4
+
+
+def nc_year_from_date_of_birth(date_of_birth: dt.date, academic_year_end: int) -> int:
+    """The national curriculum year a pupil's age puts them in, in an academic year.
+
+    The pupil's age on 31 August before the year starts, less 4: 0 is Reception, 1 to 11
+    are Years 1 to 11 (ages 5 to 15, compulsory school age), negative numbers nursery.
+    Source: DfE, "Pupil absence in schools in England" methodology (explore-education-
+    statistics, "Pupil absence statistics: methodology", explore-education-statistics.service.
+    gov.uk/methodology/pupil-absence-in-schools-in-england): absence statistics cover pupils
+    of compulsory school age, aged 5 to 15 at the start of the academic year, i.e. on 31
+    August (as DfE's school performance tables put it, "pupils aged 5 to 15 on 31 August");
+    the school census takes every age "as at 31 August" before the year (DfE, school census
+    guide). The recorded NC year is not used: a leaver's "no longer on roll" row has none,
+    and the autumn census records the next year's for pupils still on roll.
+    """
+    age = academic_year_end - 1 - date_of_birth.year
+    if date_of_birth.month >= YEAR_GROUP_FIRST_BIRTH_MONTH:
+        age -= 1  # not yet had this calendar year's birthday by 31 August
+    return age - RECEPTION_AGE
+
+
 def census_term(year: int, season: str) -> str:
     """The census term's name: ``2025_spring``."""
     return f"{year}_{season}"

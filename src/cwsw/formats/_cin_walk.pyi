@@ -22,7 +22,7 @@ class Walker:
         child: etree._Element,
         number: int,
         lines: int,
-        raw: dict[str, list[dict[str, Any]]],
+        raw: dict[str, list[Any]],
         ids: list[tuple[int, str | None, int]],
     ) -> None: ...
 

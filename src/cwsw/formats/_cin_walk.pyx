@@ -15,7 +15,9 @@ What the Python walk sees through lxml, this reads from the nodes the same way:
 - ``.tag``: the element's name, or ``{uri}name`` when it has a namespace (then it matches no
   name in the spec, so it is given no name here);
 - ``.text``: the element's leading run of text and CDATA nodes (skipping XInclude markers),
-  joined; ``str.strip()`` of it, done on the bytes for ASCII white space;
+  joined; ``str.strip()`` of it, done on the bytes for ASCII white space; a text that had
+  white space around it is noted, with the text as written, under ``raw["_padded"]``
+  (``walk.PADDED``), as the Python walk notes it;
 - ``len()``: its children that are elements, comments, entity references or PIs;
 - ``.sourceline``: libxml2's ``xmlGetLineNo``, which is the node's own ``line`` field below
   65,535; from there on libxml2 keeps the real line elsewhere, so it is asked through a proxy
@@ -72,7 +74,8 @@ cdef inline bint _space(unsigned char c) noexcept nogil:
     # str.strip()'s ASCII white space
     return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
 
-cdef object _stripped(const char* s, Py_ssize_t n):
+cdef object _stripped(const char* s, Py_ssize_t n, bint* padded):
+    """``s`` decoded and stripped, None when blank; ``padded`` set when anything was."""
     cdef Py_ssize_t start = 0, end = n, i
     cdef bint ascii = True
     while start < end and _space(<unsigned char>s[start]):
@@ -81,6 +84,8 @@ cdef object _stripped(const char* s, Py_ssize_t n):
         end -= 1
     if start == end:
         return None
+    if start > 0 or end < n:
+        padded[0] = True
     for i in range(start, end):
         if <unsigned char>s[i] >= 0x80:
             ascii = False
@@ -91,9 +96,12 @@ cdef object _stripped(const char* s, Py_ssize_t n):
         return text
     text = PyUnicode_DecodeUTF8(s + start, end - start, NULL)
     if <unsigned char>s[start] >= 0x80 or <unsigned char>s[end - 1] >= 0x80:
-        text = text.strip()  # white space beyond ASCII (NBSP and the like)
-        if not text:
+        stripped = text.strip()  # white space beyond ASCII (NBSP and the like)
+        if not stripped:
             return None
+        if len(stripped) != len(text):
+            padded[0] = True
+        return stripped
     return text
 
 cdef inline tree.xmlNode* _text_node(tree.xmlNode* node) noexcept nogil:
@@ -107,8 +115,9 @@ cdef inline tree.xmlNode* _text_node(tree.xmlNode* node) noexcept nogil:
             return NULL
     return NULL
 
-cdef object _text(tree.xmlNode* element):
-    """``element.text``, stripped; None when it has none or it is blank."""
+cdef object _text(tree.xmlNode* element, bint* padded):
+    """``element.text``, stripped; None when it has none or it is blank. ``padded`` is set
+    when the stripping took anything off."""
     cdef tree.xmlNode* node = _text_node(element.children)
     cdef tree.xmlNode* more
     if node == NULL:
@@ -117,13 +126,25 @@ cdef object _text(tree.xmlNode* element):
     if more == NULL:
         if node.content == NULL:
             return None
-        return _stripped(<const char*>node.content, strlen(<const char*>node.content))
+        return _stripped(
+            <const char*>node.content, strlen(<const char*>node.content), padded
+        )
+    joined = _joined(node)
+    return _stripped(<const char*>joined, len(joined), padded)
+
+cdef bytearray _joined(tree.xmlNode* node):
+    """The UTF-8 of a run of text and CDATA nodes from ``node``, joined."""
     joined = bytearray()
     while node != NULL:
         if node.content != NULL:
             joined += <bytes>(<const char*>node.content)
         node = _text_node(node.next)
-    return _stripped(<const char*>joined, len(joined))
+    return joined
+
+cdef object _written(tree.xmlNode* element):
+    """``element.text`` as written (only asked for a text that was trimmed)."""
+    joined = _joined(_text_node(element.children))
+    return PyUnicode_DecodeUTF8(<const char*>joined, len(joined), NULL)
 
 cdef inline bint _has_children(tree.xmlNode* element) noexcept nogil:
     """``len(element) > 0``: any child that is an element, comment, entity ref or PI."""
@@ -261,6 +282,8 @@ cdef class Walker:
         cdef dict row, target, episode = None, module, item
         cdef object owner
         cdef bint ids_found = False
+        cdef bint padded
+        cdef list trimmed = raw["_padded"]  # walk.PADDED
         for m in range(MAX_MODULES):
             counts[m] = 0
         path = f"Child[{number}]"
@@ -341,7 +364,8 @@ cdef class Walker:
                     owner = episode
                 else:
                     owner = opened[owner_kind]
-                text = _text(here)
+                padded = False
+                text = _text(here, &padded)
                 if owner is None or text is None or _has_children(here):
                     continue
                 group = self.item_groups[m]
@@ -356,6 +380,8 @@ cdef class Walker:
                     item["_at"] = owner["_at"]
                 raw[self.item_tables[m]].append(item)
                 mine.append(item)
+                if padded:
+                    trimmed.append((item, tag, _written(here)))
                 continue
             elif role == SHARED_LEAF:  # in CINdetails and in Section47: the parent decides
                 if self._is(here.parent, self.episode_group):
@@ -372,7 +398,11 @@ cdef class Walker:
                     row["_ids_at"] = f"{path}/ChildIdentifiers (line {ids_line})"
                 continue
             # a leaf: the first value wins
-            PyDict_SetDefault(target, tag, _text(here))
+            padded = False
+            value = _text(here, &padded)
+            if padded and value is not None and tag not in target:
+                trimmed.append((target, tag, _written(here)))
+            PyDict_SetDefault(target, tag, value)
         if not ids_found:
             row["_ids_at"] = f"{path}/ChildIdentifiers (line {ids_line})"
         # Missing and repeated IDs are checked once all children are read (_check_child_ids).

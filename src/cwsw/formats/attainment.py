@@ -41,7 +41,7 @@ def read_ks2(path: Path | str, sink: Sink | None = None) -> ReadResult:
     file_year = _file_year(path, "ks2")
     values = Collector(path)
     rows = []
-    for row in CsvSource(path, KS2_REQUIRED).rows():
+    for row in CsvSource(path, KS2_REQUIRED, collector=values).rows():
         flags = {name: values.flag(row.get(name), row.location, name) for name in KS2_FLAGS}
         rows.append(_common(row, values, file_year) | flags)
     result = ReadResult(path, "ks2", str(file_year), {"ks2_result": rows}, values.findings)
@@ -56,7 +56,7 @@ def read_ks4(path: Path | str, sink: Sink | None = None) -> ReadResult:
     file_year = _file_year(path, "ks4")
     values = Collector(path)
     rows = []
-    for row in CsvSource(path, KS4_REQUIRED).rows():
+    for row in CsvSource(path, KS4_REQUIRED, collector=values).rows():
         where = row.location
         att8 = values.decimal(row.get("att8"), where, "att8")
         if att8 is not None and not 0 <= att8 <= 90:

@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 from cwsw.domain.calendar import academic_year_start
-from cwsw.domain.upn import normalise_id
 from cwsw.formats.common import Collector, CsvSource, ReadResult, Sink, clean_text
 from cwsw.formats.school_census import absence_type
 
@@ -25,8 +24,9 @@ SESSIONS = {"AM": "AM", "PM": "PM"}
 SEN_PROVISION = {"N": "N", "K": "K", "E": "E"}
 # cla first; lac is the older name for looked-after children.
 FLAGS = {"cin": ("cin",), "cp": ("cp",), "cla": ("cla", "lac"), "fsm": ("fsm",)}
-# Y and N as well as the 0/1 and true/false every flag accepts (docs/domain.md §3).
-_YES_NO = {"y": "1", "yes": "1", "n": "0", "no": "0"}
+# Y and N as well as the 0/1 and true/false every flag accepts (docs/domain.md §3): all the
+# forms of this feed's contract (data contracts §2.5), so none is reported as corrected.
+_YES_NO = {"y": "1", "yes": "1", "n": "0", "no": "0", "true": "1", "false": "0"}
 # The codes the 2024 regulations replaced (J by J1, Y by Y1–Y7; H was withdrawn). They still
 # classify (``absence_type``) but are not expected in a register kept from 19 August 2024.
 LEGACY_CODES = frozenset(["H", "J", "Y"])
@@ -41,7 +41,20 @@ def is_attendance_file(path: Path) -> bool:
 def _flag(values: Collector, raw: str | None, where: str, field: str) -> bool | None:
     if raw is None:
         return None
-    return values.flag(_YES_NO.get(raw.strip().lower(), raw), where, field)
+    return values.flag(_YES_NO.get(raw.lower(), raw), where, field)
+
+
+def _code(
+    values: Collector, raw: str | None, mapping: dict[str, str], where: str, field: str
+) -> str | None:
+    """A code of this feed: case-insensitive by its contract, so ``am`` is read as AM with no
+    finding (``Collector.mapped`` would report it); one not in ``mapping`` is nulled."""
+    if raw is None:
+        return None
+    value = mapping.get(raw.upper())
+    if value is None:
+        values.add(where, field, raw, "invalid_code")
+    return value
 
 
 def read_attendance(path: Path | str, sink: Sink | None = None) -> ReadResult:
@@ -63,13 +76,13 @@ def read_attendance(path: Path | str, sink: Sink | None = None) -> ReadResult:
     school_field = "laestab" if "laestab" in header else "urn"
     first: date | None = None
     last: date | None = None
-    for row in CsvSource(path, REQUIRED).rows():
+    for row in CsvSource(path, REQUIRED, collector=values).rows():
         where = row.location
         upn_raw = row.get("upn")
         if upn_raw is None:
             values.add(where, "upn", None, "missing_upn", "record")
-        laestab = normalise_id(row.get("laestab"))
-        urn = normalise_id(row.get("urn"))
+        laestab = values.identifier(row.get("laestab"), where, "laestab")
+        urn = values.identifier(row.get("urn"), where, "urn")
         if laestab is None and urn is None:
             values.add(where, school_field, None, "missing_school", "record")
         raw_date = row.get("date")
@@ -98,14 +111,14 @@ def read_attendance(path: Path | str, sink: Sink | None = None) -> ReadResult:
                 "laestab": laestab,
                 "urn": urn,
                 "session_date": day,
-                "session": values.mapped(row.get("session"), SESSIONS, where, "session"),
+                "session": _code(values, row.get("session"), SESSIONS, where, "session"),
                 "attendance_code": code,
                 "absence_type": kind,
                 **{
                     name: _flag(values, row.get(column), where, column)
                     for name, column in flag_columns.items()
                 },
-                "sen_provision": values.mapped(row.get("sen"), SEN_PROVISION, where, "sen"),
+                "sen_provision": _code(values, row.get("sen"), SEN_PROVISION, where, "sen"),
                 "record": where,
             }
         )

@@ -9,11 +9,14 @@ from typing import Literal, NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# fatal: the file is rejected; record: a record is suspect; value: one value was nulled.
-Severity = Literal["fatal", "record", "value"]
+from cwsw.errors import UserError
+
+# fatal: the file is rejected; record: a record is suspect; value: one value was nulled;
+# information: how the file was read or what was corrected, for the user to know.
+Severity = Literal["fatal", "record", "value", "information"]
 
 
-class FormatError(Exception):
+class FormatError(UserError):
     """A file cwsw cannot read at all (not XML, wrong root, truncated, missing columns).
 
     Always names the file, and the line when it is known, so the user can find the fault.

@@ -18,7 +18,7 @@ def read_establishments(path: Path | str, sink: Sink | None = None) -> ReadResul
     path = Path(path)
     values = Collector(path)
     rows = []
-    for row in CsvSource(path, REQUIRED).rows():
+    for row in CsvSource(path, REQUIRED, collector=values).rows():
         where = row.location
         laestab = clean_text(row.get("laestab"))
         if laestab is None:

@@ -15,7 +15,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cwsw.formats.common import MAX_LINE, CsvSource, bounded_lines
+from cwsw.formats.common import MAX_LINE, UTF_8, CsvSource, bounded_lines
 from cwsw.formats.errors import FormatError
 
 # Distinct values each column's parse cache keeps: dates, counts and codes repeat heavily, and
@@ -70,7 +70,7 @@ class CellSource(CsvSource):
         start = 1
         try:
             with self.path.open("rb") as handle:
-                reader = csv.reader(_lines(self.path, handle))
+                reader = csv.reader(_lines(self.path, handle, self.encoding))
                 names = self._header(reader)
                 width = len(names)
                 position = {name: index for index, name in enumerate(names)}  # last wins
@@ -105,7 +105,7 @@ class CellSource(CsvSource):
 BLOCK = 1 << 18
 
 
-def _lines(path: Path, handle: BinaryIO) -> Iterator[str]:
+def _lines(path: Path, handle: BinaryIO, encoding: str = UTF_8) -> Iterator[str]:
     """The lines of a binary file as text, under the rules of ``common.bounded_lines``.
 
     That generator decodes and checks each line in Python: at national scale (a hundred
@@ -115,10 +115,11 @@ def _lines(path: Path, handle: BinaryIO) -> Iterator[str]:
     could reach, is read again from its start line by line with ``bounded_lines``'s checks,
     so that the error (or the long-line quirk) is that of the same line, with the same message.
     """
-    return chain.from_iterable(_blocks(path, handle))
+    return chain.from_iterable(_blocks(path, handle, encoding))
 
 
-def _blocks(path: Path, handle: BinaryIO) -> Iterator[Iterator[str]]:
+def _blocks(path: Path, handle: BinaryIO, encoding: str) -> Iterator[Iterator[str]]:
+    first = "utf-8-sig" if encoding == UTF_8 else encoding
     number = 0  # lines before the block
     offset = 0  # bytes before the block
     carry = b""  # the start of a line that the last read ended in
@@ -126,7 +127,7 @@ def _blocks(path: Path, handle: BinaryIO) -> Iterator[Iterator[str]]:
         chunk = handle.read(BLOCK)
         data = carry + chunk if carry else chunk
         if len(data) >= MAX_LINE:  # a line may reach MAX_LINE: the exact checks decide
-            yield _checked_lines(path, handle, offset, number)
+            yield _checked_lines(path, handle, offset, number, encoding)
             return
         if chunk:
             end = data.rfind(b"\n") + 1
@@ -139,19 +140,21 @@ def _blocks(path: Path, handle: BinaryIO) -> Iterator[Iterator[str]]:
         else:
             return
         try:
-            text = block.decode("utf-8-sig" if number == 0 else "utf-8")
+            text = block.decode(first if number == 0 else encoding)
         except UnicodeDecodeError:
-            yield _checked_lines(path, handle, offset, number)
+            yield _checked_lines(path, handle, offset, number, encoding)
             return
         yield io.StringIO(text)
         number += block.count(b"\n")
         offset += len(block)
 
 
-def _checked_lines(path: Path, handle: BinaryIO, offset: int, number: int) -> Iterator[str]:
+def _checked_lines(
+    path: Path, handle: BinaryIO, offset: int, number: int, encoding: str
+) -> Iterator[str]:
     """``common.bounded_lines`` from byte ``offset``, the lines numbered after ``number``."""
     handle.seek(offset)
-    return bounded_lines(path, handle, number)
+    return bounded_lines(path, handle, number, encoding)
 
 
 def _first_present(wanted: str | tuple[str, ...], position: dict[str, int]) -> str | None:

@@ -9,16 +9,18 @@ for an enrolment in every term (data contracts §1).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from cwsw.domain.attendance_codes import CODES_BY_KIND
 from cwsw.domain.calendar import census_term
 from cwsw.domain.upn import clean_upn
 from cwsw.formats.common import (
     BATCH_ROWS,
+    NORMALISED_WHITE_SPACE,
     Collector,
     ReadResult,
     Sink,
@@ -151,12 +153,61 @@ class _AbsenceCodes(dict[str, tuple[str | None, str | None]]):
     def __missing__(self, cell: str) -> tuple[str | None, str | None]:
         code = cell.strip() or None
         kind = absence_type(code)
+        location = f"row {self._where.number}"
         if code is not None and kind is None:
-            location = f"row {self._where.number}"
             self._values.add(location, "attendancereason", code, "unknown_attendance_code")
+        elif code is not None and len(code) != len(cell):  # reported at every row: not cached
+            self._values.corrected(location, "attendancereason", cell, NORMALISED_WHITE_SPACE)
         elif len(self) < MAX_CACHED:
             self[cell] = (code, kind)
         return code, kind
+
+
+class _Trimmed(dict[str, str | None]):
+    """A text column's values by raw cell, trimmed (blank: None), each distinct one once; one
+    with spaces around it is reported at every row holding it (so never cached)."""
+
+    def __init__(self, values: Collector, field: str, where: Where) -> None:
+        super().__init__()
+        self._values = values
+        self._field = field
+        self._where = where
+
+    def __missing__(self, cell: str) -> str | None:
+        text = cell.strip()
+        if text and len(text) != len(cell):
+            location = f"row {self._where.number}"
+            self._values.corrected(location, self._field, cell, NORMALISED_WHITE_SPACE)
+        elif len(self) < MAX_CACHED:
+            self[cell] = text or None
+        return text or None
+
+
+class _Parsed(Parsed):
+    """``Parsed``, where a value whose parse made a finding (rejected, or read corrected:
+    ``m`` for M, ``136.0``) is never cached, so that the finding is made at every row holding
+    it; the other values are parsed once, as before."""
+
+    def __init__(
+        self, parse: Callable[[str, str, str], Any], field: str, where: Where, values: Collector
+    ) -> None:
+        super().__init__(parse, field, where)
+        self._values = values
+        self._made = values.findings
+
+    def __missing__(self, cell: str) -> Any:
+        text = cell.strip()
+        if not text:
+            self[cell] = None
+            return None
+        made = len(self._made)
+        location = f"row {self._where.number}"
+        value = self._parse(text, location, self._field)
+        if len(text) != len(cell) and value is not None:
+            self._values.corrected(location, self._field, cell, NORMALISED_WHITE_SPACE)
+        if len(self._made) == made and len(self) < MAX_CACHED:
+            self[cell] = value
+        return value
 
 
 def read_school_census(path: Path | str, sink: Sink | None = None) -> ReadResult:
@@ -234,8 +285,11 @@ class _Table:
         pending = 0
         for number, cells in CellSource(self.path, required).cells(required + optional):
             where.number = number
-            if not cells[0].strip():
+            key = cells[0].strip()
+            if not key:
                 values.add(f"row {number}", id_column, None, "missing_enrolment_id", "record")
+            elif len(key) != len(cells[0]):
+                values.corrected(f"row {number}", id_column, cells[0], NORMALISED_WHITE_SPACE)
             yield cells
             pending += 1
             if pending == BATCH_ROWS:
@@ -243,23 +297,40 @@ class _Table:
                 pending = 0
         maybe_flush(pending)
 
+    def _texts(self, field: str) -> _Trimmed:
+        return _Trimmed(self.values, field, self.where)
+
     def _dates(self, field: str) -> Parsed:
-        return Parsed(self._census_date, field, self.where)
+        return _Parsed(self._census_date, field, self.where, self.values)
 
     def _integers(self, field: str) -> Parsed:
-        return Parsed(self.values.integer, field, self.where)
+        # The census's extracts write counts as 142.0 (fixtures school-census/samples).
+        return _Parsed(partial(self.values.integer, as_float=True), field, self.where, self.values)
 
     def _mapped(self, mapping: dict[str, str], field: str) -> Parsed:
         mapped = self.values.mapped
-        return Parsed(lambda raw, at, name: mapped(raw, mapping, at, name), field, self.where)
 
-    def _upn(self, raw: str | None, field: str) -> str | None:
-        if raw is None:
+        def parse(raw: str, at: str, name: str) -> str | None:
+            return mapped(raw, mapping, at, name)
+
+        return _Parsed(parse, field, self.where, self.values)
+
+    def _upn(self, raw: str, field: str) -> str | None:
+        """The valid UPN of a trimmed cell (``Collector.upn``: a lower-case one is read with a
+        finding)."""
+        if not raw:
             return None
         upn = clean_upn(raw)
-        if upn is None:
-            self.values.add(f"row {self.where.number}", field, raw, "invalid_upn")
-        return upn
+        if upn == raw:  # the common case: nothing to report
+            return upn
+        return self.values.upn(raw, f"row {self.where.number}", field)
+
+    def _padded(self, *cells: tuple[str, str]) -> None:
+        """An information finding at each (field, cell) with spaces around a value."""
+        for field, cell in cells:
+            if cell.strip() and cell.strip() != cell:
+                location = f"row {self.where.number}"
+                self.values.corrected(location, field, cell, NORMALISED_WHITE_SPACE)
 
     def enrolments(self) -> None:
         dob, entry, leaving = map(self._dates, ("dob", "entrydate", "leavingdate"))
@@ -272,6 +343,11 @@ class _Table:
                 "termlysessionsauthorised",
                 "termlysessionsunauthorised",
             ),
+        )
+        # Codes and school numbers repeat: each distinct one is trimmed (and judged) once.
+        laestabs, ethnicities = self._texts("NativeId"), self._texts("ethnicity")
+        nc_actuals, nc_leavings, enrol_statuses, sen_provisions = map(
+            self._texts, ("ncyearactual", "ncyearleaving", "enrolstatus", "senprovision")
         )
         on_roll = self.kind.on_roll
         term = self.term
@@ -315,26 +391,38 @@ class _Table:
             "termlysessionsauthorised",
             "termlysessionsunauthorised",
         ):
-            upn_raw = upn_cell.strip() or None
-            upn = upn_of(upn_raw, "upn")
-            former_upn = upn_of(former.strip() or None, "formerupn")
+            # UPNs and names hardly repeat: trimmed here, the padded ones found by length.
+            upn_raw, former_upn = upn_cell.strip(), former.strip()
+            first, last = forename.strip(), surname.strip()
+            if (
+                len(upn_raw) != len(upn_cell)
+                or len(former_upn) != len(former)
+                or len(first) != len(forename)
+                or len(last) != len(surname)
+            ):
+                self._padded(
+                    ("upn", upn_cell),
+                    ("formerupn", former),
+                    ("forename", forename),
+                    ("surname", surname),
+                )
             append(
                 {
                     "census_term": term,
-                    "laestab": laestab.strip() or None,
+                    "laestab": laestabs[laestab],
                     "enrolment_id": enrolment.strip() or None,
                     "on_roll": on_roll,
-                    "upn": upn,
-                    "upn_raw": upn_raw,
-                    "former_upn": former_upn,
-                    "forename": forename.strip() or None,
-                    "surname": surname.strip() or None,
+                    "upn": upn_of(upn_raw, "upn"),
+                    "upn_raw": upn_raw or None,
+                    "former_upn": upn_of(former_upn, "formerupn"),
+                    "forename": first or None,
+                    "surname": last or None,
                     "birth_date": dob[c_dob],
                     "sex": sex[c_sex],
-                    "ethnicity": ethnicity.strip() or None,
-                    "nc_year": nc_actual.strip() or nc_leaving.strip() or None,
-                    "enrol_status": enrol_status.strip() or None,
-                    "sen_provision": sen.strip() or None,
+                    "ethnicity": ethnicities[ethnicity],
+                    "nc_year": nc_actuals[nc_actual] or nc_leavings[nc_leaving],
+                    "enrol_status": enrol_statuses[enrol_status],
+                    "sen_provision": sen_provisions[sen],
                     "entry_date": entry[c_entry],
                     "leaving_date": leaving[c_leaving],
                     "sessions_possible": possible[c_possible],
@@ -346,6 +434,7 @@ class _Table:
             )
 
     def absences(self) -> None:
+        laestabs = self._texts("NativeId")
         codes = _AbsenceCodes(self.values, self.where)
         sessions = self._integers("sessions")
         term = self.term
@@ -357,7 +446,7 @@ class _Table:
             append(
                 {
                     "census_term": term,
-                    "laestab": laestab.strip() or None,
+                    "laestab": laestabs[laestab],
                     "enrolment_id": enrolment.strip() or None,
                     "block": block,
                     "attendance_code": code,
@@ -367,6 +456,7 @@ class _Table:
             )
 
     def exclusions(self) -> None:
+        laestabs = self._texts("NativeId")
         start = self._dates("startdate")
         category = self._mapped(EXCLUSION_CATEGORY, "category")
         sessions = self._integers("sessions")
@@ -377,7 +467,7 @@ class _Table:
             append(
                 {
                     "census_term": term,
-                    "laestab": laestab.strip() or None,
+                    "laestab": laestabs[laestab],
                     "enrolment_id": enrolment.strip() or None,
                     "start_date": start[c_start],
                     "category": category[c_category],
@@ -386,6 +476,7 @@ class _Table:
             )
 
     def sen_needs(self) -> None:
+        laestabs, sen_types = self._texts("NativeId"), self._texts("sentype")
         rank = self._integers("sentyperank")
         term = self.term
         append = self.rows.append
@@ -394,14 +485,15 @@ class _Table:
             append(
                 {
                     "census_term": term,
-                    "laestab": laestab.strip() or None,
+                    "laestab": laestabs[laestab],
                     "enrolment_id": enrolment.strip() or None,
                     "sen_type_rank": rank[c_rank],
-                    "sen_type": sen_type.strip() or None,
+                    "sen_type": sen_types[sen_type],
                 }
             )
 
     def fsm_periods(self) -> None:
+        laestabs = self._texts("NativeId")
         start, end = map(self._dates, ("fsmstartdate", "fsmenddate"))
         term = self.term
         append = self.rows.append
@@ -410,7 +502,7 @@ class _Table:
             append(
                 {
                     "census_term": term,
-                    "laestab": laestab.strip() or None,
+                    "laestab": laestabs[laestab],
                     "enrolment_id": enrolment.strip() or None,
                     "start_date": start[c_start],
                     "end_date": end[c_end],

@@ -3,7 +3,10 @@
 Source: DfE, "Pupil absence in schools in England" methodology (explore-education-statistics),
 and "School attendance: guidance for schools" (attendance codes, 2024). Measures are
 enrolment based: a pupil who moved school counts once per school, each against that
-enrolment's own possible sessions, over the six half terms of the year.
+enrolment's own possible sessions, over the six half terms of the year. The population is
+defined by age (pupils aged 5 to 15 at the start of the year), so an enrolment's NC year is
+the one its pupil's date of birth gives (:func:`nc_year_by_age`), whichever census tables
+(on roll or no longer on roll) it appears in.
 """
 
 from __future__ import annotations
@@ -16,14 +19,21 @@ import ibis
 from ibis.expr.types import Table
 
 from cwsw.domain.attendance_codes import AUTHORISED_ABSENCE_CODES, UNAUTHORISED_ABSENCE_CODES
-from cwsw.domain.calendar import census_terms_for_absence
+from cwsw.domain.calendar import (
+    RECEPTION_AGE,
+    YEAR_GROUP_FIRST_BIRTH_MONTH,
+    census_terms_for_absence,
+)
 
-DEFINITION_VERSION = "absence-2"
+# absence-3: NC year from the date of birth; leavers seen only as no longer on roll kept.
+DEFINITION_VERSION = "absence-3"
 
 # DfE's headline absence covers state-funded primary, secondary and special schools.
 HEADLINE_PHASES = ("Primary", "Secondary", "Special")
-# Pupils of compulsory school age: national curriculum years 1 to 11.
+# Pupils of compulsory school age: national curriculum years 1 to 11 (ages 5 to 15).
 COMPULSORY_NC_YEARS = tuple(str(y) for y in range(1, 12))
+# The NC years by age a label is given for: nursery (N1, N2), Reception, Years 1 to 14.
+NC_YEAR_LABELS = {-2: "N1", -1: "N2", 0: "R", **{y: str(y) for y in range(1, 15)}}
 
 PERSISTENT_ABSENCE_THRESHOLD = 0.10
 SEVERE_ABSENCE_THRESHOLD = 0.50
@@ -35,6 +45,22 @@ PUPIL_DETAILS = ("upn", "nc_year", "sex", "ethnicity", "sen_provision")
 SESSION_TOTALS = ("possible", "authorised", "unauthorised")
 # Read by every enrolment population: the pupil (cohorts) and the NC year (headline filter).
 ALWAYS_READ = ("upn", "nc_year")
+
+
+def nc_year_by_age(birth_date: ibis.ir.DateValue, academic_year_end: int) -> ibis.ir.StringValue:
+    """The NC year a date of birth gives in the academic year, as the census writes it.
+
+    :func:`cwsw.domain.calendar.nc_year_from_date_of_birth` (DfE's rule: age on 31 August
+    before the year, 5 is Year 1 ... 15 is Year 11) as an expression, labelled ``R``, ``1``
+    ... ``14``, ``N1``, ``N2``; null outside those or without a date. Compared, never cast,
+    so every engine gives the same label.
+    """
+    younger = ibis.ifelse(birth_date.month() >= YEAR_GROUP_FIRST_BIRTH_MONTH, 1, 0)
+    nc = (academic_year_end - 1 - RECEPTION_AGE) - birth_date.year() - younger
+    return ibis.cases(
+        *((nc == year, label) for year, label in NC_YEAR_LABELS.items()),
+        else_=ibis.null("string"),
+    )
 
 
 def part_column(total: str, part: int) -> str:
@@ -87,27 +113,46 @@ def enrolment_year(
     the same pass (the first census's row) instead of a window sorting every row. Without
     ``by_term`` the year is one part; ``details`` (:data:`ALWAYS_READ` added) are the pupil's
     details carried.
+
+    Every enrolment on any of the year's censuses is kept, on roll or no longer on roll. Its
+    ``nc_year`` is the one its pupil's date of birth gives (:func:`nc_year_by_age`, from the
+    first census row with a date of birth): DfE defines the absence population by age, a
+    leaver's "no longer on roll" row carries no NC year, and the autumn census records the
+    next year's for a pupil still on roll. Only an enrolment with no readable date of birth
+    (reported when it was loaded) takes the NC year its censuses record for this year: a
+    spring or summer census's, or the year an autumn leaver left in.
     """
     year_terms = census_terms_for_absence(academic_year_end)
     parts = tuple((t,) for t in year_terms) if by_term else (year_terms,)
     carried = tuple(c for c in PUPIL_DETAILS if c in {*details, *ALWAYS_READ})
     key = list(ENROLMENT_KEY)
     rows = pupil_enrolment.filter(pupil_enrolment.census_term.isin(year_terms))
-    # The pupil's details as at the first census of the year (the autumn census's NC year
-    # already belongs to the next year for pupils still on roll).
+    # The pupil's details as at the first census of the year.
     first_census = ibis.cases(*((rows.census_term == t, i) for i, t in enumerate(year_terms)))
     possible = rows.sessions_possible.fill_null(0) + rows.summer_ht2_sessions_possible.fill_null(0)
+    # The autumn census's NC year belongs to the next year for pupils still on roll.
+    next_years = (rows.census_term == year_terms[-1]) & rows.on_roll.fill_null(True)
 
     def in_part(table: Table, part: tuple[str, ...]) -> ibis.ir.BooleanValue | None:
         return None if part == year_terms else table.census_term.isin(part)
 
     enrolments = rows.group_by(key).aggregate(
         # Column by column: PostgreSQL cannot take a struct apart again.
-        **{column: rows[column].argmin(first_census) for column in carried},
+        **{column: rows[column].argmin(first_census) for column in carried if column != "nc_year"},
+        _birth_date=rows.birth_date.argmin(first_census, where=rows.birth_date.notnull()),
+        _recorded_nc_year=rows.nc_year.argmin(
+            first_census, where=rows.nc_year.notnull() & ~next_years
+        ),
         **{
             part_column("possible", i): possible.sum(where=in_part(rows, part))
             for i, part in enumerate(parts)
         },
+    )
+    born = enrolments._birth_date
+    enrolments = enrolments.mutate(
+        nc_year=ibis.ifelse(
+            born.notnull(), nc_year_by_age(born, academic_year_end), enrolments._recorded_nc_year
+        )
     )
     codes = pupil_absence.filter(pupil_absence.census_term.isin(year_terms))
     code = codes.attendance_code.upper().strip()

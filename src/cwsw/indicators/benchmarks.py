@@ -27,6 +27,7 @@ import pandas as pd
 
 from cwsw.cohort.groups import CINO, CLA_12_MONTHS, CPPO
 from cwsw.domain.calendar import ees_time_period_label
+from cwsw.errors import UserError
 from cwsw.indicators.measures import MEASURES, Measure
 from cwsw.indicators.rounding import round_half_up
 
@@ -50,7 +51,7 @@ PHASES = {
 SN_MODELS = ("2021", "2025")
 
 
-class BenchmarkFileError(ValueError):
+class BenchmarkFileError(UserError, ValueError):
     """A published file that cannot be read; the message names the file and what is wrong."""
 
 

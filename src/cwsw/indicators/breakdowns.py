@@ -71,6 +71,15 @@ def fsm_sen_label(table: Table) -> ibis.ir.StringValue:
     )
 
 
+# Where two breakdowns cross, the same pupils counted twice: (breakdown, its values) holds
+# the pupils of the ``fsm_sen`` values given (secondary suppression relies on it, so a cell
+# hidden in one breakdown cannot be worked out from the other).
+FSM_SEN_CROSSINGS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("fsm", ("FSM",), ("FSM and SEN", "FSM, no SEN")),
+    ("fsm", ("Not FSM",), ("SEN, not FSM", "Neither FSM nor SEN")),
+    ("sen", (SEN_LABELS["K"], SEN_LABELS["E"]), ("FSM and SEN", "SEN, not FSM")),
+)
+
 BREAKDOWNS: dict[str, Callable[[Table], ibis.ir.StringValue]] = {
     "total": lambda t: ibis.literal(TOTAL),
     "school": lambda t: t.laestab.fill_null(UNKNOWN),

@@ -8,11 +8,20 @@ year, rates resting on their pupil counts) to the one suppression function,
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import pandas as pd
 
+from cwsw.domain.labels import SEN_LABELS
 from cwsw.indicators import breakdowns, measures
 from cwsw.indicators.measures import TERM, YEAR
-from cwsw.indicators.suppression import BUILT_ON, Relation, suppress
+from cwsw.indicators.suppression import (
+    BUILT_ON,
+    WITHIN_DENOMINATOR,
+    AtMost,
+    Relation,
+    suppress,
+)
 
 Key = tuple[str, str, str, str, str]  # period, quantity, cohort, breakdown, breakdown value
 
@@ -36,7 +45,132 @@ def _built_on_keys(mart: pd.DataFrame) -> list[Key | None]:
     ]
 
 
-def mart_relations(mart: pd.DataFrame) -> list[Relation]:
+def _crossing_relations(
+    ordered: list[Key], quantities: set[Key], school_phases: Mapping[str, str]
+) -> list[Relation]:
+    """Breakdowns that cross or nest: FSM x SEN against FSM and against SEN
+    (:data:`~cwsw.indicators.breakdowns.FSM_SEN_CROSSINGS`), and each phase against its
+    schools (a school's phase is public). A value with no row holds no pupils, so it drops
+    out; :func:`~cwsw.indicators.suppression.suppress` keeps only relations that hold."""
+    relations: list[Relation] = []
+    slices = sorted({(p, q, c) for p, q, c, _b, _v in ordered})
+    schools: dict[tuple[str, str, str], list[str]] = {}
+    for period, quantity, cohort, breakdown, value in ordered:
+        if breakdown == "school":
+            schools.setdefault((period, quantity, cohort), []).append(value)
+    for period, quantity, cohort in slices:
+
+        def present(breakdown: str, values: Iterable[str]) -> tuple[Key, ...]:
+            keys = ((period, quantity, cohort, breakdown, v) for v in values)  # noqa: B023
+            return tuple(k for k in keys if k in quantities)
+
+        for breakdown, values, crossed in breakdowns.FSM_SEN_CROSSINGS:
+            totals, parts = present(breakdown, values), present("fsm_sen", crossed)
+            if totals and parts:
+                relations.append(Relation(totals[0], parts, totals[1:]))
+        by_phase: dict[str, list[str]] = {}
+        for school in schools.get((period, quantity, cohort), []):
+            phase = school_phases.get(school, breakdowns.UNKNOWN)
+            by_phase.setdefault(phase, []).append(school)
+        for phase, members in sorted(by_phase.items()):
+            total = (period, quantity, cohort, "phase", phase)
+            if total in quantities:
+                relations.append(Relation(total, present("school", members)))
+    return relations
+
+
+# Within one cell, figures nested by definition (smaller, larger): severe absence is
+# persistent absence too; meeting the standard in all three subjects means in each; grade 5 in
+# English and maths means grade 4; FSM now is FSM in the last six years; Progress 8 is
+# measured for KS4 pupils.
+NESTED_QUANTITIES = (
+    ("enrolments_severely_absent", "enrolments_persistently_absent"),
+    ("ks2_rwm_met", "ks2_read_met"),
+    ("ks2_rwm_met", "ks2_writ_met"),
+    ("ks2_rwm_met", "ks2_mat_met"),
+    ("ks4_basics_95", "ks4_basics_94"),
+    ("pupils_fsm", "pupils_fsm6"),
+    ("p8_pupils", "ks4_pupils"),
+)
+# Where a breakdown is the characteristic a measure counts, its share is all of the value's
+# pupils or none of them (pupils with an EHC plan among pupils with an EHC plan: all of them).
+_ALL, _NONE = "all", "none"
+_SEN = {"pupils_sen_support": (SEN_LABELS["K"],), "pupils_ehc_plan": (SEN_LABELS["E"],)}
+DEFINITIONAL_SHARES: dict[str, dict[str, dict[str, str]]] = {
+    # breakdown -> value -> quantity -> all/none (of the cell's pupils)
+    "fsm": {"FSM": {"pupils_fsm": _ALL}, "Not FSM": {"pupils_fsm": _NONE}},
+    "fsm_sen": {
+        "FSM and SEN": {"pupils_fsm": _ALL},
+        "FSM, no SEN": {"pupils_fsm": _ALL, "pupils_sen_support": _NONE, "pupils_ehc_plan": _NONE},
+        "SEN, not FSM": {"pupils_fsm": _NONE},
+        "Neither FSM nor SEN": {
+            "pupils_fsm": _NONE,
+            "pupils_sen_support": _NONE,
+            "pupils_ehc_plan": _NONE,
+        },
+    },
+    "sen": {
+        label: {q: (_ALL if label in labels else _NONE) for q, labels in _SEN.items()}
+        for label in (*SEN_LABELS.values(), breakdowns.UNKNOWN)
+    },
+}
+# The pupils of a cell that has SEN: those on SEN support and those with an EHC plan.
+_SEN_PARTS = ("pupils_sen_support", "pupils_ehc_plan")
+_SEN_CELLS = {("fsm_sen", "FSM and SEN"), ("fsm_sen", "SEN, not FSM")}
+
+
+def reader_knowledge(
+    mart: pd.DataFrame, quantities: set[Key]
+) -> tuple[list[Relation], list[AtMost], list[Key], list[Key]]:
+    """What anyone knows of a mart's figures by definition, beyond its sums: shares that are
+    all or none of a cell's pupils (relations, and zeros), figures nested within a cell or a
+    term within its year (inequalities), and the cells that have pupils (a breakdown value
+    has a row only where it has some: the bases of its rates are not zero)."""
+    relations: list[Relation] = []
+    public_zeros: list[Key] = []
+    at_most: list[AtMost] = []
+    bases = {m.denominator for m in measures.MEASURES if not m.is_count}
+    nonzero = sorted(k for k in quantities if k[1] in bases)
+    for key in sorted(quantities):
+        period, quantity, cohort, breakdown, value = key
+        share = DEFINITIONAL_SHARES.get(breakdown, {}).get(value, {}).get(quantity)
+        pupils = (period, "pupils", cohort, breakdown, value)
+        if share == _ALL and pupils in quantities:
+            relations.append(Relation(key, (pupils,)))
+        elif share == _NONE:
+            public_zeros.append(key)
+        for smaller, larger in NESTED_QUANTITIES:
+            if quantity == smaller:
+                other = (period, larger, cohort, breakdown, value)
+                if other in quantities:
+                    at_most.append(AtMost((key,), (other,)))
+        if quantity == "pupils" and (breakdown, value) in _SEN_CELLS:
+            parts = tuple((period, q, cohort, breakdown, value) for q in _SEN_PARTS)
+            if all(k in quantities for k in parts):
+                relations.append(Relation(key, parts))
+    # A term's enrolments are at most its year's, and the year's at most its terms' together.
+    periods = mart[["academic_year", "period", "period_type"]].drop_duplicates()
+    for _year, group in periods.groupby("academic_year", sort=True):
+        years = sorted(str(p) for p in group.period[group.period_type == YEAR])
+        terms = sorted(str(p) for p in group.period[group.period_type == TERM])
+        if not years or not terms:
+            continue
+        for key in sorted(quantities):
+            period, quantity, cohort, breakdown, value = key
+            if period != years[0] or quantity not in measures.COUNTED_IN_EACH_TERM:
+                continue
+            in_terms = [(t, quantity, cohort, breakdown, value) for t in terms]
+            present = tuple(k for k in in_terms if k in quantities)
+            for term_key in present:
+                at_most.append(AtMost((term_key,), (key,)))
+            if len(present) == len(in_terms):
+                at_most.append(AtMost((key,), present))
+    return relations, at_most, nonzero, public_zeros
+
+
+def mart_relations(
+    mart: pd.DataFrame, school_phases: Mapping[str, str] | None = None
+) -> list[Relation]:
     """Where the mart's quantities add up, for secondary suppression.
 
     Within a period: each breakdown's values sum to its total; a ``not`` cohort and the cohort
@@ -52,7 +186,7 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
         cell_keys(mart, "denominator_quantity")
     )
     ordered = sorted(quantities)
-    relations: list[Relation] = []
+    relations = _crossing_relations(ordered, quantities, school_phases or {})
     parts: dict[tuple[str, str, str, str], list[Key]] = {}
     for key in ordered:
         if key[3] != "total":
@@ -106,11 +240,17 @@ def mart_relations(mart: pd.DataFrame) -> list[Relation]:
 
 
 def disclosed_mart(
-    mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
+    mart: pd.DataFrame,
+    *,
+    threshold: int,
+    unrestricted: bool = False,
+    school_phases: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The mart as it may leave the system: every row through :func:`suppress`, with the
     mart's own relations, one academic year at a time (a year's outputs share one pattern).
-    A rate of sessions rests on the enrolments of its cell (:attr:`Measure.built_on`)."""
+    A rate of sessions rests on the enrolments of its cell (:attr:`Measure.built_on`).
+    ``school_phases`` (LAESTAB to phase, as GIAS publishes it) ties each school's figures to
+    its phase's."""
     if mart.empty:
         out = mart.copy()
         out["symbol"] = pd.Series(dtype="object")
@@ -127,8 +267,19 @@ def disclosed_mart(
                 getattr(measures.BY_NAME[m], f"{side}_is_count") for m in rows.measure
             ]
         cells[BUILT_ON] = pd.Series(_built_on_keys(rows), index=rows.index, dtype="object")
+        cells[WITHIN_DENOMINATOR] = [measures.BY_NAME[m].unit == "%" for m in rows.measure]
+        quantities = set(cell_keys(rows, "numerator_quantity")) | set(
+            cell_keys(rows, "denominator_quantity")
+        )
+        known, at_most, nonzero, zeros = reader_knowledge(rows, quantities)
         shown = suppress(
-            cells, mart_relations(rows), threshold=threshold, unrestricted=unrestricted
+            cells,
+            [*mart_relations(rows, school_phases), *known],
+            threshold=threshold,
+            unrestricted=unrestricted,
+            at_most=at_most,
+            nonzero=nonzero,
+            public_zeros=zeros,
         )
         parts.append(
             shown.drop(
@@ -138,6 +289,7 @@ def disclosed_mart(
                     "numerator_is_count",
                     "denominator_is_count",
                     BUILT_ON,
+                    WITHIN_DENOMINATOR,
                 ]
             )
         )

@@ -23,6 +23,7 @@ from uuid import uuid4
 
 import ibis
 
+from cwsw.errors import UserError
 from cwsw.indicators.marts import POPULATION_TABLES, SOCIAL_CARE_TABLES
 from cwsw.warehouse.connection import Warehouse
 
@@ -39,7 +40,7 @@ MART_TABLES = tuple(
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-class EngineError(ValueError):
+class EngineError(UserError, ValueError):
     """An engine that cannot be used (unknown, unreachable, misconfigured): the message says
     which and what to set, without a traceback."""
 

@@ -17,15 +17,18 @@ and the insight pages read the same disclosed rows through the same model.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cwsw.indicators.breakdowns import UNKNOWN
 from cwsw.indicators.figures import (
     COMPARATOR,
     RATIO_PLACES,
+    compared_as_ratio,
     in_reading_order,
     number_text,
     times_as_likely,
@@ -66,13 +69,20 @@ METADATA_KEY = b"cwsw.disclosure"
 
 
 def disclosed_export(
-    mart: pd.DataFrame, *, threshold: int, unrestricted: bool = False
+    mart: pd.DataFrame,
+    *,
+    threshold: int,
+    unrestricted: bool = False,
+    school_phases: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The mart through :func:`~cwsw.indicators.marts.disclosed_mart`, in export columns and
     in reading order (:func:`~cwsw.indicators.figures.in_reading_order`).
 
-    ``unrestricted`` only for a role that may see unsuppressed figures (ADR 0010)."""
-    shown = disclosed_mart(mart, threshold=threshold, unrestricted=unrestricted)
+    ``unrestricted`` only for a role that may see unsuppressed figures (ADR 0010);
+    ``school_phases`` as :func:`school_phases` reads it."""
+    shown = disclosed_mart(
+        mart, threshold=threshold, unrestricted=unrestricted, school_phases=school_phases
+    )
     shown["measure_title"] = [BY_NAME[m].title for m in shown.measure]
     shown["unit"] = [BY_NAME[m].unit for m in shown.measure]
     shown["suppressed"] = shown["suppressed"].astype(bool)
@@ -81,7 +91,10 @@ def disclosed_export(
         base = shown[shown.cohort == comparator].set_index(slice_key)["value"]
         lookup = base.to_dict()
         shown[column] = [
-            None if BY_NAME[m].is_count or c == comparator else _ratio(v, lookup.get((p, m, b, bv)))
+            # "x times as likely" for rates only: not for counts, nor averages (Progress 8).
+            None
+            if not compared_as_ratio(BY_NAME[m]) or c == comparator
+            else _ratio(v, lookup.get((p, m, b, bv)))
             for p, m, b, bv, c, v in zip(
                 shown.period,
                 shown.measure,
@@ -135,7 +148,24 @@ def read_disclosed_export(
     mart = warehouse.ibis.table(MART).execute()
     if mart.empty:
         return None
-    return disclosed_export(mart, threshold=threshold, unrestricted=unrestricted)
+    return disclosed_export(
+        mart,
+        threshold=threshold,
+        unrestricted=unrestricted,
+        school_phases=school_phases(warehouse),
+    )
+
+
+def school_phases(warehouse: Warehouse) -> dict[str, str]:
+    """Each school's phase as the marts label it (LAESTAB to phase, from the establishments
+    the warehouse holds), for secondary suppression across the school and phase breakdowns."""
+    if "establishment" not in warehouse.ibis.list_tables():
+        return {}
+    rows = warehouse.execute(
+        "SELECT laestab, min(phase) FROM establishment WHERE laestab IS NOT NULL "
+        "GROUP BY laestab ORDER BY laestab"
+    )
+    return {str(laestab): str(phase) if phase else UNKNOWN for laestab, phase in rows}
 
 
 def export_record(frame: pd.DataFrame, *, threshold: int) -> dict[str, object]:

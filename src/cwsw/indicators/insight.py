@@ -34,7 +34,12 @@ from cwsw.domain.labels import (
     cohort_label,
 )
 from cwsw.indicators import benchmarks
-from cwsw.indicators.export import EXPORT_COLUMNS, disclosed_export, read_disclosed_export
+from cwsw.indicators.export import (
+    EXPORT_COLUMNS,
+    disclosed_export,
+    read_disclosed_export,
+    school_phases,
+)
 from cwsw.indicators.figures import (
     ABSENCE_COLUMNS,
     TIMES_ALL_PUPILS,
@@ -124,8 +129,9 @@ def read_disclosed(
                 "WHERE laestab IS NOT NULL GROUP BY laestab"
             )
             names = {str(laestab): str(name or "") for laestab, name in rows}
+        phases = school_phases(warehouse)
     frame = (
-        disclosed_export(mart, threshold=threshold, unrestricted=unrestricted)
+        disclosed_export(mart, threshold=threshold, unrestricted=unrestricted, school_phases=phases)
         if not mart.empty
         else pd.DataFrame(columns=list(EXPORT_COLUMNS))
     )

@@ -111,7 +111,10 @@ def enrolment_population(
     with_fsm: bool = True,
 ) -> Table:
     """The headline absence enrolments of the year (or of some of its census terms), with
-    the pupil's FSM eligibility (unless not ``with_fsm``). ``fsm``
+    the pupil's FSM eligibility (unless not ``with_fsm``). DfE defines the population by age
+    (5 to 15 on 31 August before the year): every enrolment on the year's censuses, leavers
+    seen only as no longer on roll included, in NC years 1 to 11 by date of birth
+    (:func:`~cwsw.indicators.absence.enrolment_year`). ``fsm``
     (:func:`~cwsw.indicators.pupils.fsm_flags`) and ``year``
     (:func:`~cwsw.indicators.absence.enrolment_year`) may be given already computed."""
     enrolment = con.table("pupil_enrolment")

@@ -40,6 +40,9 @@ POPULATIONS = (ENROLMENTS, PUPILS, KS2, KS4)
 ADDS_OVER_TERMS = frozenset(
     {"sessions_possible", "sessions_missed", "sessions_authorised", "sessions_unauthorised"}
 )
+# Counted once in each term an enrolment is seen: a year's figure is at most its terms'
+# together and at least each term's (not so persistent absence, judged over each period).
+COUNTED_IN_EACH_TERM = frozenset({"enrolments"})
 # quantity = sum of quantities, within one cohort, breakdown value and period.
 QUANTITY_SUMS = (("sessions_missed", ("sessions_authorised", "sessions_unauthorised")),)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cwsw.errors import UserError
 from cwsw.linkage import review
 from cwsw.linkage.probabilistic import BANDS
 from cwsw.linkage.run import (
@@ -28,7 +29,7 @@ from cwsw.warehouse.connection import Warehouse
 AGE_BANDS = ((None, 4, "under 4"), (4, 11, "4 to 10"), (11, 16, "11 to 15"), (16, 19, "16 to 18"))
 
 
-class NotLinked(Exception):
+class NotLinked(UserError):
     """The warehouse has no linkage run yet."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cwsw.domain.upn import clean_upn, normalise_id
+from cwsw.errors import UserError
 
 ACCEPT = "accept"
 REJECT = "reject"
@@ -42,7 +43,7 @@ CREATE INDEX IF NOT EXISTS linkage_decision_pair ON linkage_decision (la_child_i
 """
 
 
-class DecisionError(ValueError):
+class DecisionError(UserError, ValueError):
     """A decision that cannot be recorded as asked; the message says why and what to do."""
 
 

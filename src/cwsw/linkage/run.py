@@ -23,6 +23,7 @@ import pyarrow as pa
 from ibis import _
 from ibis.expr.types import Table
 
+from cwsw.errors import UserError
 from cwsw.linkage import deterministic, probabilistic, review
 from cwsw.linkage.probabilistic import MATCH, NO_MATCH, Thresholds
 from cwsw.linkage.splink_engine import DUCKDB, SparkOptions, SplinkEngine, TrainedModel
@@ -95,6 +96,10 @@ class LinkOptions:
     model_path: Path | None
     engine: str = DUCKDB  # where Splink runs: "duckdb" or "spark"
     spark: SparkOptions = field(default_factory=SparkOptions)
+
+
+class NothingToLink(UserError):
+    """The warehouse holds no social care child to link: ingestion has not been run."""
 
 
 @dataclass
@@ -201,6 +206,11 @@ def run_linkage(warehouse: Warehouse, options: LinkOptions) -> LinkageRun:
     person, pupils = _table(con, "person"), _table(con, "pupil_enrolment")
     reference = reference_date(con)
     children = _children(con, reference)
+    if children.empty:  # before ingestion: an empty run would look like a linkage
+        raise NothingToLink(
+            "no social care child has been loaded (CIN census, SSDA903 or person extract): "
+            "run `cwsw ingest` first"
+        )
 
     decisions = pd.DataFrame(
         [d.as_dict() for d in review.current_decisions(options.decisions_path)],

@@ -32,6 +32,8 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
+from cwsw.errors import UserError
+
 CHILDREN = "children"
 PUPILS = "pupils"
 DUCKDB = "duckdb"
@@ -71,7 +73,7 @@ BLOCKING_RULES = (
 _log = logging.getLogger(__name__)
 
 
-class EngineError(ValueError):
+class EngineError(UserError, ValueError):
     """A linkage engine setting no backend can honour (the message says which)."""
 
 

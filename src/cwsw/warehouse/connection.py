@@ -6,6 +6,7 @@ backend over the same connection so that both see the same data and the same tra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,48 @@ import duckdb
 import ibis
 import pyarrow as pa
 from ibis.backends.duckdb import Backend as IbisDuckDB
+
+from cwsw.errors import UserError
+
+# What a query interrupted by Ctrl-C raises (DuckDB's own, or Python's through it): the
+# command line ends on either with one line, the open transaction rolled back.
+INTERRUPTS: tuple[type[BaseException], ...] = (KeyboardInterrupt, duckdb.InterruptException)
+
+
+class WarehouseNotOpened(UserError):
+    """The warehouse file cannot be opened: another process holds it, there is none yet, it
+    cannot be written, or it is not a warehouse. The message names the file and what to do."""
+
+
+def _not_opened(target: str, read_only: bool, error: Exception) -> WarehouseNotOpened | None:
+    """The user's error behind DuckDB's (or the file system's) refusal to open ``target``,
+    or None for one that is not the user's to fix."""
+    text = str(error)
+    if "Conflicting lock" in text or "Could not set lock" in text:
+        pid = re.search(r"\(PID (\d+)\)", text)
+        held = f" (process {pid.group(1)})" if pid else ""
+        return WarehouseNotOpened(
+            f"the warehouse {target} is in use by another process{held}: wait for its load, "
+            "link or build to finish (or stop the web server using it), then run this again"
+        )
+    if "database does not exist" in text:
+        return WarehouseNotOpened(
+            f"no warehouse at {target}: run `cwsw ingest` first, or set CWSW_HOME "
+            "(or CWSW_WAREHOUSE) to where the warehouse is"
+        )
+    if "not a valid DuckDB database" in text:
+        return WarehouseNotOpened(
+            f"{target} is not a cwsw warehouse (not a DuckDB file): set CWSW_WAREHOUSE to "
+            "the warehouse, or move the file away"
+        )
+    if isinstance(error, OSError) or "Cannot open file" in text:
+        reason = error.strerror if isinstance(error, OSError) else text.rsplit(": ", 1)[-1]
+        verb = "read" if read_only else "write"
+        return WarehouseNotOpened(
+            f"cannot {verb} the warehouse {target} ({reason}): set CWSW_HOME to a folder "
+            f"you can {verb} (or CWSW_WAREHOUSE to a file in one)"
+        )
+    return None
 
 
 class Warehouse:
@@ -33,11 +76,20 @@ class Warehouse:
         """Open (creating if need be) a warehouse; ``read_only`` for readers such as the web app.
 
         DuckDB lets one process write a file or several read it, so readers should say so.
+        Raises :class:`WarehouseNotOpened` when the user can fix what stops it (another
+        process holds the file, there is none to read, its folder cannot be written).
         """
         target = str(path)
-        if target != ":memory:" and not read_only:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-        return cls(duckdb.connect(target, read_only=read_only), target)
+        try:
+            if target != ":memory:" and not read_only:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            connection = duckdb.connect(target, read_only=read_only)
+        except (OSError, duckdb.Error) as error:
+            found = _not_opened(target, read_only, error)
+            if found is None:
+                raise
+            raise found from None
+        return cls(connection, target)
 
     @property
     def ibis(self) -> IbisDuckDB:

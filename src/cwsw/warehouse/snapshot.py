@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from cwsw.errors import UserError
 from cwsw.warehouse.connection import Warehouse
 
 NOT_LOADED = "No data has been loaded yet"
@@ -35,7 +36,7 @@ Signature = tuple[int, int, int, int, int]
 T = TypeVar("T")
 
 
-class WarehouseUnavailable(RuntimeError):
+class WarehouseUnavailable(UserError, RuntimeError):
     """The warehouse cannot be read just now: it has not been built, or a load is writing it.
 
     The message (:data:`NOT_LOADED` or :data:`BEING_UPDATED`) is fit to show a user.

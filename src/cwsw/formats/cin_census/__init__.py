@@ -4,8 +4,10 @@ tables in constant memory, by one process or several.
 DfE's sources: the children in need census guide and the XML schema of each collection year
 (the XSDs in ``../shared/fixtures/cin-census/xsd``; docs/domain.md §3). The modules:
 
-- ``spec``: the census as data: tables, the element each column comes from, code lists, and
-  what changed between collection years (``YEAR_CHANGES``);
+- ``spec``: the census as data: tables, the element each column comes from and how it is
+  read, and the changes between collection years the schemas do not say (``YEAR_CHANGES``);
+- ``codes``: each year's code lists and the elements each year's schema declares, read from
+  ``codes.toml``, which ``tools/cin_census_codes.py`` writes from the XSDs;
 - ``reader``: one pass over a file or a part of it: the walk of each ``Child``, its rows and
   the findings about them;
 - ``walk``: whether the compiled walk (``cwsw.formats._cin_walk``) or the Python reference
@@ -13,6 +15,9 @@ DfE's sources: the children in need census guide and the XML schema of each coll
 - ``parts``: the cut of a large file into runs of whole children;
 - ``runtime``: ``read_cin_census``, which reads a file in this process or in several reading
   processes (``cwsw.formats.cin_census_worker``), and again in one when the parts disagree.
+
+Whether an XML file is a CIN census at all (and not an SEN2 or workforce return, which share
+its ``<Message>`` shape) is ``cwsw.formats.dfe_collections``'s to say, from its header.
 """
 
 from cwsw.formats.cin_census.runtime import read_cin_census

@@ -51,15 +51,16 @@ def read_cin_census(
     """Read a CIN census XML file into ``cin_child``, ``cin_episode`` and the module tables.
 
     Raises ``FormatError`` (naming the file and line) for a file that is not XML, has the
-    wrong root, is truncated or has no collection year; nothing partial is kept (the loader
-    rolls back whatever batches a ``sink`` had received).
+    wrong root, is another DfE return (``Header/CollectionDetails/Collection``: SEN2, the
+    workforce census...), is truncated or has no collection year; nothing partial is kept
+    (the loader rolls back whatever batches a ``sink`` had received).
 
     A large file is read by ``workers`` processes (default: ``CWSW_INGEST_WORKERS``, else one
     per core, at most two, from ``PARALLEL_FROM_BYTES``), each taking a run of whole children;
     the rows and findings are the same as one process reads, whatever the number.
     """
     path = Path(path)
-    result = new_result(path, sink)
+    result, header = new_result(path, sink)
     count = worker_count(path) if workers is None else workers
     parts = split(path, count) if count > 1 else []
     if len(parts) > 1:
@@ -71,7 +72,7 @@ def read_cin_census(
             return read_cin_census(path, workers=1)
     else:
         summary = read_part(path, result, None)
-    return finish(path, result, summary)
+    return finish(path, result, summary, header)
 
 
 def worker_count(path: Path) -> int:

@@ -1,5 +1,7 @@
-"""The CIN census as data: its tables, the element each column is read from, the code lists,
-and what changed between collection years.
+"""The CIN census as data: its tables, the element each column is read from and how, and the
+changes between collection years that the schemas do not say. The code lists of each year and
+the elements each year's schema declares are data too, read from the schemas: ``codes.toml``
+(``cwsw.formats.cin_census.codes``).
 
 Sources: DfE's children in need census guide and its XML schema for each collection year
 (``CIN_schema_<year>.xsd``, kept in ``../shared/fixtures/cin-census/xsd``), as summarised in
@@ -7,7 +9,8 @@ docs/domain.md §3. A collection year runs 1 April to 31 March and is named, as 
 ``Header/CollectionDetails/Year`` and in the schema's file name, by the year it ends in:
 ``2023`` is 2022/23.
 
-Structure: ``Message/Header/CollectionDetails/Year`` and ``Message/Children/Child`` with
+Structure: ``Message/Header/CollectionDetails`` (``Collection`` CIN, ``Year``,
+``ReferenceDate``: 31 March of the year) and ``Message/Children/Child`` with
 ``ChildIdentifiers``, ``ChildCharacteristics`` (ethnicity, ``Disabilities``) and one
 ``CINdetails`` per episode holding ``Assessments`` (with ``FactorsIdentifiedAtAssessment``),
 ``CINPlanDates``, ``Section47``, ``ChildProtectionPlans`` (with ``Reviews``) and
@@ -35,69 +38,53 @@ TABLES = (
 
 @dataclass(frozen=True)
 class YearChange:
-    """An element, or a code in an element's list, that a collection year's schema added."""
+    """A change between collection years that the schemas alone do not say."""
 
-    year: int  # the first collection year whose schema has it
+    year: int  # the first collection year it applies to
     element: str
-    code: str | None = None  # a code added to ``element``'s list; None: the element is new
     replaces: str | None = None  # the element it takes over from
-    # Whether a file of an earlier year using it gets a finding (and the value is nulled).
-    # Elements are read in any year's file: real files run ahead of and behind the schema.
-    checked: bool = False
 
 
-# Every difference between the collection years that the reader knows of, in one place.
+# What the schemas cannot say. Everything else that differs between years (codes added, as
+# RC9 in 2023; elements declared from or to a year, as CINPlanDates from 2022) is data read
+# from the schemas themselves: ``codes.toml`` (``cwsw.formats.cin_census.codes``).
 YEAR_CHANGES = (
-    YearChange(2022, "CINPlanDates"),
-    YearChange(2022, "AssessmentFactors", code="24A"),
-    YearChange(2023, "ReasonForClosure", code="RC9", checked=True),
-    # GenderCurrent 0/1/2/9 became Sex M/F/U in 2024/25; see SEX_CODES.
+    # GenderCurrent 0/1/2/9 became Sex M/F/U in 2024/25: one field, read from either element
+    # in any year's file, with a finding where the year's schema expects the other.
     YearChange(2025, "Sex", replaces="GenderCurrent"),
-    # Pre-proceedings and family group decision making, from 2026/27 (no schema here yet).
+    # Pre-proceedings and family group decision making, from 2026/27 (no schema here yet):
+    # read in any year's file, not checked.
     YearChange(2027, "PreProceedingsandFGDM"),
 )
-# (element, code) → the first collection year in which a file may use it.
-CODES_FROM = {
-    (change.element, change.code): change.year
-    for change in YEAR_CHANGES
-    if change.checked and change.code is not None
-}
-RC9_FROM = CODES_FROM["ReasonForClosure", "RC9"]
 
-# The code lists (the schemas' simple types).
-# GenderCurrent (to 2023/24) and Sex (from 2024/25) both become M/F/U; real files mix the two
-# code sets under either element name (docs/domain.md §3), so both are accepted in either.
+# The canonical sex from either element's codes: GenderCurrent's 1/2/0/9 (to 2023/24) and
+# Sex's M/F/U (from 2024/25); real files mix the two code sets under either name
+# (docs/domain.md §3). A code of the other set is read, with a finding.
 SEX_CODES = {"1": "M", "2": "F", "0": "U", "9": "U", "M": "M", "F": "F", "U": "U"}
-PRIMARY_NEED = frozenset(f"N{n}" for n in range(10))
-# RC9 is valid from RC9_FROM; earlier years' files using it get a finding.
-CLOSURE_REASON = frozenset(f"RC{n}" for n in range(1, 10))
-UPN_UNKNOWN = frozenset(f"UN{n}" for n in range(1, 11))
-# The XSD's referralsourcetype, written as one string to keep the list readable.
-REFERRAL_SOURCE = frozenset("1A 1B 1C 1D 2A 2B 3A 3B 3C 3D 3E 3F 4 5A 5B 5C 5D 6 7 8 9 10".split())  # noqa: SIM905
-ABUSE_CATEGORY = frozenset(["NEG", "PHY", "SAB", "EMO", "MUL"])
-# The XSD's disabilitytype.
-DISABILITY = frozenset("NONE MOB HAND PC INC COMM LD HEAR VIS BEH CON AUT DDA".split())  # noqa: SIM905
+SEX_ELEMENTS = ("Sex", "GenderCurrent")
 
-# How each leaf is read: (column, element, kind). ``kind`` names a converter, or is a code
-# list (a frozenset) a value must be in. The XSDs' types and code lists, kept as data.
-Kind = str | frozenset[str]
+# How each leaf is read: (column, element, kind). ``kind`` names a converter: ``code`` is a
+# value checked against the element's code list for the file's collection year (``codes``)
+# and kept as written when it fails; ``date``, ``flag``, ``integer`` and ``upn`` are parsed
+# (and nulled when they fail); ``text`` is kept as it is.
+Kind = str
 Spec = tuple[tuple[str, str, Kind], ...]
 CHILD: Spec = (
     ("upn", "UPN", "upn"),
     ("upn_raw", "UPN", "text"),
     ("former_upn", "FormerUPN", "upn"),
-    ("upn_unknown", "UPNunknown", UPN_UNKNOWN),
+    ("upn_unknown", "UPNunknown", "code"),
     ("birth_date", "PersonBirthDate", "date"),
     ("expected_birth_date", "ExpectedPersonBirthDate", "date"),
-    ("ethnicity", "Ethnicity", "text"),
+    ("ethnicity", "Ethnicity", "code"),
     ("death_date", "PersonDeathDate", "date"),
 )
 EPISODE: Spec = (
     ("referral_date", "CINreferralDate", "date"),
-    ("referral_source", "ReferralSource", REFERRAL_SOURCE),
-    ("primary_need", "PrimaryNeedCode", PRIMARY_NEED),
+    ("referral_source", "ReferralSource", "code"),
+    ("primary_need", "PrimaryNeedCode", "code"),
     ("closure_date", "CINclosureDate", "date"),
-    ("closure_reason", "ReasonForClosure", CLOSURE_REASON),
+    ("closure_reason", "ReasonForClosure", "code"),
     ("referral_nfa", "ReferralNFA", "flag"),
     ("icpc_date", "DateOfInitialCPC", "date"),
 )
@@ -133,8 +120,8 @@ MODULES: dict[str, tuple[str, str | None, Spec]] = {
         (
             ("start_date", "CPPstartDate", "date"),
             ("end_date", "CPPendDate", "date"),
-            ("initial_category", "InitialCategoryOfAbuse", ABUSE_CATEGORY),
-            ("latest_category", "LatestCategoryOfAbuse", ABUSE_CATEGORY),
+            ("initial_category", "InitialCategoryOfAbuse", "code"),
+            ("latest_category", "LatestCategoryOfAbuse", "code"),
             ("previous_plans", "NumberOfPreviousCPP", "integer"),
         ),
     ),
@@ -158,12 +145,12 @@ MODULES: dict[str, tuple[str, str | None, Spec]] = {
 # Repeated leaves that each make a row: item element → (its group, table, column, kind, parent
 # table whose current row the item belongs to).
 ITEMS: dict[str, tuple[str, str, str, Kind, str]] = {
-    "Disability": ("Disabilities", "cin_disability", "disability", DISABILITY, "cin_child"),
+    "Disability": ("Disabilities", "cin_disability", "disability", "code", "cin_child"),
     "AssessmentFactors": (
         "FactorsIdentifiedAtAssessment",
         "cin_assessment_factor",
         "factor",
-        "upper",
+        "code",
         "cin_assessment",
     ),
     "CPPreviewDate": ("Reviews", "cp_review", "review_date", "date", "cp_plan"),
@@ -183,5 +170,5 @@ EPISODE_GROUP = "CINdetails"
 # in two groups (CINdetails and Section47): its parent decides.
 SHARED_LEAF = "DateOfInitialCPC"
 # The leaves of a child's own groups, and of an episode (but the shared one).
-CHILD_LEAVES = frozenset(leaf for _, leaf, _ in CHILD) | {"LAchildID", "Sex", "GenderCurrent"}
+CHILD_LEAVES = frozenset(leaf for _, leaf, _ in CHILD) | {"LAchildID", *SEX_ELEMENTS}
 EPISODE_LEAVES = frozenset(leaf for _, leaf, _ in EPISODE if leaf != SHARED_LEAF)

@@ -26,6 +26,9 @@ from cwsw.settings import get_settings
 
 # CWSW_CIN_WALK=python reads with ``_Reader._child`` even where the compiled walk is built.
 WALK_VARIABLE = "CWSW_CIN_WALK"
+# The key of the walks' raw rows under which each trimmed text is noted: (its row, its leaf,
+# the text as written), for the reader to report (the compiled walk uses the same literal).
+PADDED = "_padded"
 
 
 def walk_in_use() -> str:

@@ -12,7 +12,10 @@ sees, one way for every consumer (the VSH report, ``cwsw export marts``, the ins
   the mart row it stands for (:class:`Source`);
 - **"x times as likely"**: a cohort's rate over all pupils' (``times_all_pupils``) or over
   pupils with no social worker in the last 6 years (``times_not_cin``), to one decimal place
-  (:func:`times_as_likely`), ``z`` for a comparator against itself, ``x`` where it is withheld;
+  (:func:`times_as_likely`), ``z`` for a comparator against itself or a measure that is not
+  a rate (:func:`compared_as_ratio`), ``x`` where it is withheld; an average (Attainment 8,
+  Progress 8) compares by its difference in points instead
+  (:meth:`DisclosedFigures.compared`, :func:`difference`);
 - **order**: cohorts (:func:`cohort_order`), a breakdown's values (:func:`value_sort_key`),
   periods (:func:`period_sort_key`); **labels** from :mod:`cwsw.domain.labels`;
 - **tables**: :class:`Table` of :class:`Row` of :class:`Figure`, built from
@@ -41,6 +44,8 @@ from cwsw.indicators.figures.shown import (
     CHANGE,
     CHANGE_UNITS,
     COMPARATOR,
+    DIFFERENCE,
+    RATE_UNITS,
     RATIO_PLACES,
     SHARE,
     TIMES_ALL_PUPILS,
@@ -50,6 +55,8 @@ from cwsw.indicators.figures.shown import (
     Figure,
     Source,
     change,
+    compared_as_ratio,
+    difference,
     measure_heading,
     number_text,
     published_figure,
@@ -84,6 +91,8 @@ __all__ = [
     "COHORT_ORDER",
     "COMPARATOR",
     "COMPARATORS",
+    "DIFFERENCE",
+    "RATE_UNITS",
     "RATIO_PLACES",
     "SHARE",
     "TIMES_ALL_PUPILS",
@@ -109,6 +118,8 @@ __all__ = [
     "cohort_order",
     "cohort_rows",
     "column_field",
+    "compared_as_ratio",
+    "difference",
     "in_reading_order",
     "measure_heading",
     "number_text",

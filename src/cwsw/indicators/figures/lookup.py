@@ -17,6 +17,7 @@ from cwsw.indicators.breakdowns import (
 )
 from cwsw.indicators.figures.order import cohort_order, period_sort_key, value_sort_key
 from cwsw.indicators.figures.shown import (
+    CHANGE_UNITS,
     COMPARATOR,
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -28,6 +29,8 @@ from cwsw.indicators.figures.shown import (
     VALUE,
     Figure,
     Source,
+    compared_as_ratio,
+    difference,
 )
 from cwsw.indicators.measures import BY_NAME, MEASURES, Measure
 from cwsw.indicators.rounding import to_decimal
@@ -134,9 +137,11 @@ class DisclosedFigures:
         value: str = TOTAL,
         kind: str = VALUE,
     ) -> Figure:
-        """A disclosed figure as shown: the value, or one of its "times as likely" ratios."""
+        """A disclosed figure as shown: the value, or one of its "times as likely" ratios
+        (``z`` for a measure that is not a rate: :meth:`compared` gives its difference)."""
         spec = BY_NAME[measure]
-        unit = TIMES_AS_LIKELY if kind != VALUE else spec.unit
+        ratio_unit = TIMES_AS_LIKELY if compared_as_ratio(spec) else CHANGE_UNITS.get(spec.unit)
+        unit = spec.unit if kind == VALUE else ratio_unit or spec.unit
         source = Source(measure, cohort, period, breakdown, value, kind)
         row = self.rows.get((period, measure, cohort, breakdown, value))
         if row is None:
@@ -146,6 +151,8 @@ class DisclosedFigures:
             return Figure.withheld(NOT_APPLICABLE, unit, source)
         if isinstance(symbol, str) and symbol:
             return Figure.withheld(symbol, unit, source)
+        if kind != VALUE and not compared_as_ratio(spec):  # no "times as likely" for it
+            return Figure.withheld(NOT_APPLICABLE, unit, source)
         if kind == VALUE:
             if number is None or pd.isna(number):
                 return Figure.withheld(NOT_AVAILABLE, unit, source)
@@ -154,6 +161,26 @@ class DisclosedFigures:
         if ratio is None or pd.isna(ratio):
             return Figure.withheld(NOT_AVAILABLE, unit, source)
         return Figure.shown(float(ratio), RATIO_PLACES, unit, source)
+
+    def compared(
+        self,
+        period: str,
+        measure: str,
+        cohort: str,
+        kind: str,
+        breakdown: str = TOTAL_BREAKDOWN,
+        value: str = TOTAL,
+    ) -> Figure:
+        """How a cohort's figure compares with its comparator's (``kind``: ``times_all_pupils``
+        or ``times_not_cin``): "x times as likely" for a rate; for an average (Attainment 8,
+        Progress 8) the difference in points (:func:`difference`), since its values are not
+        rates (Progress 8 is as often negative)."""
+        if compared_as_ratio(BY_NAME[measure]) or cohort == COMPARATOR[kind]:
+            return self.figure(period, measure, cohort, breakdown, value, kind)
+        return difference(
+            self.figure(period, measure, cohort, breakdown, value),
+            self.figure(period, measure, COMPARATOR[kind], breakdown, value),
+        )
 
     def share(self, period: str, measure: str, cohort: str, breakdown: str, value: str) -> Figure:
         """A part's share of its cohort (%), from the two disclosed counts only: withheld if

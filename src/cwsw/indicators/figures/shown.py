@@ -34,6 +34,12 @@ CHANGE = "change"
 # Each ratio's comparator.
 COMPARATOR = {TIMES_ALL_PUPILS: ALL_PUPILS, TIMES_NOT_CIN: NEVER_CIN_6_YEARS}
 TIMES_AS_LIKELY = "times as likely"
+# How a cohort's average compares with its comparator's: the difference, in points.
+DIFFERENCE = "difference"
+# Values that are rates (a share of pupils or enrolments, per 100 pupils): only these compare
+# as "x times as likely". An average (Attainment 8, Progress 8) is no likelihood, and Progress
+# 8 is negative as often as not: it compares by its difference, never by a ratio.
+RATE_UNITS = frozenset({"%", "per 100 pupils"})
 NOT_AVAILABLE = str(Symbol.NOT_AVAILABLE)
 NOT_APPLICABLE = str(Symbol.NOT_APPLICABLE)
 # Units as a chart axis or a heading says them, and the unit of a change in each.
@@ -134,25 +140,42 @@ def published_figure(value: object, symbol: object, measure: str, source: Source
     return Figure.withheld(NOT_AVAILABLE, spec.unit, source)
 
 
-def change(current: Figure, previous: Figure) -> Figure:
-    """The change from ``previous`` to ``current`` as a reader would work it out from the two
-    figures shown (so it reveals nothing they do not): withheld where either is."""
-    spec = BY_NAME[current.source.measure]
+def compared_as_ratio(measure: Measure) -> bool:
+    """Whether ``measure`` compares with its comparator as "x times as likely": a rate does
+    (:data:`RATE_UNITS`); a count or an average does not (an average by :func:`difference`)."""
+    return measure.unit in RATE_UNITS
+
+
+def _less(figure: Figure, other: Figure, kind: str) -> Figure:
+    """``figure`` less ``other`` as a reader would work it out from the two figures shown (so
+    it reveals nothing they do not), in the measure's change unit; withheld where either is."""
+    spec = BY_NAME[figure.source.measure]
     unit = CHANGE_UNITS.get(spec.unit, spec.unit)
     source = Source(
-        current.source.measure,
-        current.source.cohort,
-        current.source.period,
-        current.source.breakdown,
-        current.source.breakdown_value,
-        CHANGE,
+        figure.source.measure,
+        figure.source.cohort,
+        figure.source.period,
+        figure.source.breakdown,
+        figure.source.breakdown_value,
+        kind,
     )
-    for figure in (current, previous):
-        if not figure.is_shown:
-            return Figure.withheld(figure.symbol or NOT_AVAILABLE, unit, source)
-    difference = to_decimal(current.plain) - to_decimal(previous.plain)
-    text = f"{difference:+,.{spec.places}f}" if difference else f"{0:.{spec.places}f}"
-    return Figure(text, float(difference), None, unit, source, spec.places)
+    for shown in (figure, other):
+        if not shown.is_shown:
+            return Figure.withheld(shown.symbol or NOT_AVAILABLE, unit, source)
+    less = to_decimal(figure.plain) - to_decimal(other.plain)
+    text = f"{less:+,.{spec.places}f}" if less else f"{0:.{spec.places}f}"
+    return Figure(text, float(less), None, unit, source, spec.places)
+
+
+def change(current: Figure, previous: Figure) -> Figure:
+    """The change from ``previous`` to ``current`` (``+1.2``), from the two figures shown."""
+    return _less(current, previous, CHANGE)
+
+
+def difference(figure: Figure, comparator: Figure) -> Figure:
+    """How an average compares with its comparator's: ``figure`` less ``comparator``, in
+    points (``-1.15``), from the two figures shown; never a ratio (:data:`RATE_UNITS`)."""
+    return _less(figure, comparator, DIFFERENCE)
 
 
 def with_unit(figure: Figure) -> str:

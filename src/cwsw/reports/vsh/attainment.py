@@ -2,9 +2,41 @@
 
 from __future__ import annotations
 
-from cwsw.indicators.figures import VALUE, DisclosedFigures, present, ratio_columns
+from collections.abc import Sequence
+
+from cwsw.domain.labels import ALL_PUPILS, cohort_label
+from cwsw.indicators.figures import (
+    TIMES_ALL_PUPILS,
+    VALUE,
+    DisclosedFigures,
+    present,
+    ratio_columns,
+    with_unit,
+)
+from cwsw.indicators.measures import BY_NAME
 from cwsw.reports.vsh.model import ChartPlan, ReportTable, Section
 from cwsw.reports.vsh.tables import cohort_table
+
+# Averages, not rates: compared with all pupils by their difference, never "times as likely".
+AVERAGES = ("ks4_attainment8", "ks4_progress8")
+
+
+def against_all_pupils(
+    figures: DisclosedFigures, year: str, cohorts: Sequence[str], shown: set[str]
+) -> str:
+    """Each cohort's Attainment 8 and Progress 8 against all pupils', as a difference in
+    points from the two figures shown (:meth:`DisclosedFigures.compared`)."""
+    sentences = []
+    for measure in (m for m in AVERAGES if m in shown):
+        listed = ", ".join(
+            f"{cohort_label(c)} {with_unit(figures.compared(year, measure, c, TIMES_ALL_PUPILS))}"
+            for c in cohorts
+            if c != ALL_PUPILS
+        )
+        sentences.append(f"{BY_NAME[measure].title}, difference from all pupils: {listed}.")
+    if not sentences or ALL_PUPILS not in cohorts:
+        return ""
+    return " ".join(sentences)
 
 
 def attainment_section(figures: DisclosedFigures, year: str, cohorts: list[str]) -> Section:
@@ -59,7 +91,13 @@ def attainment_section(figures: DisclosedFigures, year: str, cohorts: list[str])
                     description="Horizontal bars: the percentage of pupils with grade 4 or "
                     "above, and grade 5 or above, in English and maths, for each cohort.",
                 ),
-                note="Progress 8 is shown where the KS4 results carry it.",
+                note=" ".join(
+                    (
+                        "Progress 8 is shown where the KS4 results carry it. Averages are not "
+                        "rates: they are compared by their difference, in points.",
+                        against_all_pupils(figures, year, cohorts, shown),
+                    )
+                ).strip(),
             )
         )
         if "ks4_attainment8" in shown:

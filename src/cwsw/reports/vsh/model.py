@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from cwsw.errors import UserError
 from cwsw.indicators.figures import (
     TIMES_ALL_PUPILS,
     TIMES_NOT_CIN,
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-class NoMarts(LookupError):
+class NoMarts(UserError, LookupError):
     """The warehouse has no marts (or none for the period asked for)."""
 
 
