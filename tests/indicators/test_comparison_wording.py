@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 import pytest
@@ -116,10 +116,10 @@ def test_the_report_says_progress_8_as_a_difference(
     built_la: BuiltLA, model: DisclosedFigures, export: pd.DataFrame
 ) -> None:
     page = built_la.report_path.read_text(encoding="utf-8")
-    root = html.fromstring(page)
+    root = cast("html.HtmlElement", html.fromstring(page))
     # No table cell gives Progress 8 or Attainment 8 a ratio.
     for measure in AVERAGES:
-        cells = root.xpath(f"//td[@data-measure='{measure}']")
+        cells = cast("list[html.HtmlElement]", root.xpath(f"//td[@data-measure='{measure}']"))
         assert cells and {c.get("data-figure") for c in cells} == {"value"}
     text = " ".join(root.text_content().split())
     found = re.search(r"KS4 average Progress 8, difference from all pupils: (.*?)\.(?:\s|$)", text)
