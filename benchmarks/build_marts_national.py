@@ -300,7 +300,7 @@ def generation_sql(pupils: int, seed: int = SEED) -> list[str]:
         FROM _pupil WHERE dual AND new_laestab <> laestab""",
         """INSERT INTO pupil_enrolment BY NAME
         SELECT 22 AS load_id, census_term, e.laestab, enrolment_id, on_roll, p.upn,
-          p.upn AS upn_raw, DATE '2009-09-01' + (365 * (13 - p.nc))::INTEGER
+          p.upn AS upn_raw, make_date(2019 - p.nc, 9, 1)
             + floor(u(p.i, 24) * 365)::INTEGER AS birth_date,
           p.sex, p.ethnicity, e.nc_year, enrol_status, p.sen_provision,
           DATE '2021-09-01' AS entry_date, e.possible AS sessions_possible,
