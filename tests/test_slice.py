@@ -53,6 +53,26 @@ def is_open(start: dt.date | None, end: dt.date | None, on: dt.date) -> bool:
     return start is not None and start <= on and (end is None or end > on)
 
 
+def _nc_year_by_age(dob: str) -> str:
+    born = uk(dob) if "/" in dob else _census_date(dob)
+    if born is None:
+        return ""
+    age = 2024 - born.year - ((born.month, born.day) > (8, 31))
+    return str(age - 4)
+
+
+def _census_date(text: str) -> dt.date | None:
+    """The flattened census's ``2014-Mar-05 00:00:00`` (or ISO)."""
+    part = text.strip().split(" ")[0]
+    try:
+        return dt.datetime.strptime(part, "%Y-%b-%d").date()
+    except ValueError:
+        try:
+            return dt.date.fromisoformat(part)
+        except ValueError:
+            return None
+
+
 class Independent:
     """The slice's figures, computed from the files without any of the pipeline's code."""
 
@@ -120,8 +140,12 @@ class Independent:
                 for r in rows(path) if path.exists() else []:
                     key = (r["NativeId"].strip(), r[id_column].strip())
                     if key not in details or details[key][0] > order:
-                        nc_year = r.get("ncyearactual") or r.get("ncyearleaving") or ""
-                        details[key] = (order, clean_upn(r["upn"]), nc_year.strip())
+                        # DfE's absence population is by age: NC year = age on 31 August
+                        # 2024 (the start of the year) less 4, whatever the census records.
+                        # (an unreadable date of birth: the NC year the census records).
+                        recorded = r.get("ncyearactual") or r.get("ncyearleaving") or ""
+                        nc_year = _nc_year_by_age(r.get("dob", "")) or recorded.strip()
+                        details[key] = (order, clean_upn(r["upn"]), nc_year)
                     for column in ("termlysessionspossible", "summerhalfterm2sessionspossible"):
                         if r.get(column, "").strip():
                             possible[key] += float(r[column])

@@ -303,14 +303,19 @@ def _spark_session(options: SparkOptions) -> tuple[Any, bool]:
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
+    jar = similarity_jar_location()
     active = SparkSession.getActiveSession()
     if active is not None:
-        return active, False
+        if jar in (active.conf.get("spark.jars", "") or ""):
+            return active, False
+        # A session started without Splink's similarity functions (a marts build's) cannot
+        # score pairs, and a jar cannot be added to a running driver: start afresh.
+        active.stop()
     partitions = str(options.shuffle_partitions)
     session = (
         SparkSession.builder.master(options.master)
         .appName("cwsw-linkage")
-        .config("spark.jars", similarity_jar_location())
+        .config("spark.jars", jar)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", partitions)
