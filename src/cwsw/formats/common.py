@@ -206,14 +206,7 @@ class Collector:
         if self._blocks is None:
             raise ValueError("this Collector keeps its findings as a list (as_tables=False)")
         blocks, self._blocks = self._blocks, []
-        columns: dict[str, list[Any]] = {name: [] for name in FINDING_SCHEMA.names}
-        for severity, rule, name, locations, values in blocks:
-            columns["severity"].extend([severity] * len(locations))
-            columns["rule"].extend([rule] * len(locations))
-            columns["field"].extend([name] * len(locations))
-            columns["location"].extend(locations)
-            columns["value"].extend(values)
-        return pa.Table.from_pydict(columns, schema=FINDING_SCHEMA)
+        return blocks_table(blocks)
 
     def column(
         self,
@@ -416,6 +409,19 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 # The school census's flattened extracts write ``2020-Apr-25 00:00:00``.
 _CENSUS = re.compile(r"^(\d{4})-([A-Za-z]{3})-(\d{1,2})(?: 00:00:00)?$")
+
+
+def blocks_table(blocks: Sequence[_Block]) -> pa.Table:
+    """Blocks of findings (severity, rule, field, locations, values) as a ``FINDING_SCHEMA``
+    table, in the order they were found."""
+    columns: dict[str, list[Any]] = {name: [] for name in FINDING_SCHEMA.names}
+    for severity, rule, name, locations, values in blocks:
+        columns["severity"].extend([severity] * len(locations))
+        columns["rule"].extend([rule] * len(locations))
+        columns["field"].extend([name] * len(locations))
+        columns["location"].extend(locations)
+        columns["value"].extend(values)
+    return pa.Table.from_pydict(columns, schema=FINDING_SCHEMA)
 
 
 def parse_flag(raw: str) -> bool | None:

@@ -119,6 +119,18 @@ _SEN_PARTS = ("pupils_sen_support", "pupils_ehc_plan")
 _SEN_CELLS = {("fsm_sen", "FSM and SEN"), ("fsm_sen", "SEN, not FSM")}
 
 
+def _years_and_terms(mart: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """Each academic year's period and its terms' periods, where the mart has both."""
+    periods = mart[["academic_year", "period", "period_type"]].drop_duplicates()
+    out = []
+    for _year, group in periods.groupby("academic_year", sort=True):
+        years = sorted(str(p) for p in group.period[group.period_type == YEAR])
+        terms = sorted(str(p) for p in group.period[group.period_type == TERM])
+        if years and terms:
+            out.append((years[0], terms))
+    return out
+
+
 def reader_knowledge(
     mart: pd.DataFrame, quantities: set[Key]
 ) -> tuple[list[Relation], list[AtMost], list[Key], list[Key]]:
@@ -149,15 +161,10 @@ def reader_knowledge(
             if all(k in quantities for k in parts):
                 relations.append(Relation(key, parts))
     # A term's enrolments are at most its year's, and the year's at most its terms' together.
-    periods = mart[["academic_year", "period", "period_type"]].drop_duplicates()
-    for _year, group in periods.groupby("academic_year", sort=True):
-        years = sorted(str(p) for p in group.period[group.period_type == YEAR])
-        terms = sorted(str(p) for p in group.period[group.period_type == TERM])
-        if not years or not terms:
-            continue
+    for year_period, terms in _years_and_terms(mart):
         for key in sorted(quantities):
             period, quantity, cohort, breakdown, value = key
-            if period != years[0] or quantity not in measures.COUNTED_IN_EACH_TERM:
+            if period != year_period or quantity not in measures.COUNTED_IN_EACH_TERM:
                 continue
             in_terms = [(t, quantity, cohort, breakdown, value) for t in terms]
             present = tuple(k for k in in_terms if k in quantities)
@@ -224,15 +231,10 @@ def mart_relations(
                 summed = tuple((period, q, cohort, breakdown, value) for q in part_quantities)
                 if all(m in quantities for m in summed):
                     relations.append(Relation(key, summed))
-    periods = mart[["academic_year", "period", "period_type"]].drop_duplicates()
-    for _year, group in periods.groupby("academic_year", sort=True):
-        year_periods = sorted(str(p) for p in group.period[group.period_type == YEAR])
-        term_periods = sorted(str(p) for p in group.period[group.period_type == TERM])
-        if not year_periods or not term_periods:
-            continue
+    for year_period, term_periods in _years_and_terms(mart):
         for key in ordered:
             period, quantity, cohort, breakdown, value = key
-            if period == year_periods[0] and quantity in measures.ADDS_OVER_TERMS:
+            if period == year_period and quantity in measures.ADDS_OVER_TERMS:
                 terms = tuple((p, quantity, cohort, breakdown, value) for p in term_periods)
                 if all(m in quantities for m in terms):
                     relations.append(Relation(key, terms))

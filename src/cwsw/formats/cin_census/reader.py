@@ -64,13 +64,14 @@ from cwsw.formats.common import (
     ReadResult,
     Row,
     Sink,
+    blocks_table,
     child_id,
     parse_date,
     parse_flag,
     parse_integer,
 )
 from cwsw.formats.dfe_collections import MESSAGE, XmlHeader, identify
-from cwsw.formats.errors import FINDING_SCHEMA, FormatError, Severity
+from cwsw.formats.errors import FormatError, Severity
 from cwsw.formats.xmltools import local_name, strip_namespaces
 
 # Rows of a child are buffered raw, then converted a batch at a time, column by column.
@@ -424,7 +425,7 @@ class _Reader:
         self.buffered_children = 0
         found = self.values.finding_table()
         if self._blocks:
-            found = pa.concat_tables([found, _blocks_table(self._blocks)])
+            found = pa.concat_tables([found, blocks_table(self._blocks)])
             self._blocks = []
         self.result.add_findings_table(_named_in_document_order(found, children))
 
@@ -685,20 +686,6 @@ def _named_in_document_order(
 
 
 _CHILD_NUMBER = r"^Child\[(?P<n>[0-9]+)\]"
-
-
-def _blocks_table(
-    blocks: list[tuple[Severity, str, str, list[str], list[str | None]]],
-) -> pa.Table:
-    """Blocks of findings as a ``FINDING_SCHEMA`` table, in the order they were found."""
-    columns: dict[str, list[Any]] = {name: [] for name in FINDING_SCHEMA.names}
-    for severity, rule, name, locations, values in blocks:
-        columns["severity"].extend([severity] * len(locations))
-        columns["rule"].extend([rule] * len(locations))
-        columns["field"].extend([name] * len(locations))
-        columns["location"].extend(locations)
-        columns["value"].extend(values)
-    return pa.Table.from_pydict(columns, schema=FINDING_SCHEMA)
 
 
 def _line(element: etree._Element) -> int:
