@@ -200,6 +200,31 @@ def test_a_malformed_file_fails_in_one_line_and_loads_nothing(home: Path, tmp_pa
     assert state(home / "warehouse.duckdb") == before
 
 
+def test_a_folder_that_loads_nothing_fails_naming_each_file_skipped(
+    home: Path, tmp_path: Path
+) -> None:
+    """A folder of files cwsw recognises but does not read (a 2026/27 SSDA903 deprivation of
+    liberty table), or of no files at all, is not a successful load."""
+    before = state(home / "warehouse.duckdb")
+    dolo = tmp_path / "ssda903" / "2027"
+    dolo.mkdir(parents=True)
+    (dolo / "SSDA903_2027_dolo.csv").write_text(
+        "CHILD,DOLO_START,DOLO_END\n1001,01/05/2026,\n", encoding="utf-8"
+    )
+    result = cwsw(home, "ingest", str(tmp_path / "ssda903"))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    *skipped, last = _lines(result.stderr)
+    assert last.startswith("Error: nothing to load in"), last
+    assert "1 file(s) skipped" in last
+    assert [line.split(":")[0] for line in skipped] == ["skipped"]
+    assert "SSDA903_2027_dolo.csv" in skipped[0]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_error(cwsw(home, "ingest", str(empty)), 1, "nothing to load", "no files found")
+    assert state(home / "warehouse.duckdb") == before
+
+
 PEOPLE_1252 = [("9001", "Zoë", "O’Brien"), ("9002", "Siân", "Ní Bhriain"), ("9003", "José", "Peña")]
 
 
@@ -516,13 +541,25 @@ def _holds_open(pid: int, path: Path) -> bool:
     return False
 
 
+def _started(
+    args: list[str], home: Path, new_group: bool = False, **env: str
+) -> subprocess.Popen[str]:
+    """``cwsw args`` started in a subprocess with ``home`` as its home (no progress bars)."""
+    environment = {**os.environ, "CWSW_HOME": str(home), "CWSW_PROGRESS": "0", **env}
+    environment.pop("CWSW_WAREHOUSE", None)
+    return subprocess.Popen(
+        [str(CWSW), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        start_new_session=new_group,
+    )
+
+
 def _interrupt(args: list[str], home: Path, after_open: float) -> subprocess.CompletedProcess[str]:
     """Run ``cwsw args`` and send it SIGINT ``after_open`` seconds after it opens the warehouse."""
-    env = {**os.environ, "CWSW_HOME": str(home), "CWSW_PROGRESS": "0"}
-    env.pop("CWSW_WAREHOUSE", None)
-    process = subprocess.Popen(
-        [str(CWSW), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+    process = _started(args, home)
     deadline = time.monotonic() + 60
     warehouse = (home / "warehouse.duckdb").resolve()
     while not _holds_open(process.pid, warehouse):
@@ -575,15 +612,7 @@ def test_ctrl_c_during_ingest_keeps_whole_files_only(la: Path, tmp_path: Path) -
 
 def _interrupt_ingest(la: Path, home: Path) -> subprocess.CompletedProcess[str]:
     """``cwsw ingest`` of the whole local authority, interrupted once its first files are in."""
-    env = {**os.environ, "CWSW_HOME": str(home), "CWSW_PROGRESS": "0"}
-    env.pop("CWSW_WAREHOUSE", None)
-    process = subprocess.Popen(
-        [str(CWSW), "ingest", str(la)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = _started(["ingest", str(la)], home)
     wal = home / "warehouse.duckdb.wal"
     deadline = time.monotonic() + 60
     while not (wal.exists() and wal.stat().st_size > 0):  # a first load is being written
@@ -593,3 +622,49 @@ def _interrupt_ingest(la: Path, home: Path) -> subprocess.CompletedProcess[str]:
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def _cin_census_of(children: int, path: Path) -> Path:
+    """The public fixture's child ``children`` times over, each with its own LA child ID."""
+    from tests.conftest import SHARED_FIXTURES
+
+    text = (SHARED_FIXTURES / "cin-census" / "BAR_cin_2022.xml").read_text(encoding="utf-8")
+    head, rest = text.split("<Child>", 1)
+    body, tail = rest.rsplit("</Child>", 1)
+    child = "<Child>" + body + "</Child>\n"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(head)
+        out.writelines(child.replace("DfEX0000001", f"LA{n:07d}") for n in range(children))
+        out.write(tail)
+    return path
+
+
+def _children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.extend(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_ctrl_c_at_the_terminal_while_cin_reading_processes_run_is_one_line(
+    tmp_path: Path,
+) -> None:
+    """A terminal's Ctrl-C reaches the whole process group, the CIN census's reading
+    processes too: none of them prints a traceback, and nothing is loaded."""
+    census = _cin_census_of(12_000, tmp_path / "cin_census_2022.xml")
+    home = tmp_path / "home"
+    # In a process group of its own, as a terminal's foreground job.
+    process = _started(["ingest", str(census)], home, new_group=True, CWSW_INGEST_WORKERS="2")
+    deadline = time.monotonic() + 60
+    while len(_children_of(process.pid)) < 2:  # both reading processes are running
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the reading processes never started"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert len(_lines(err)) == 1 and err.startswith(INTERRUPTED), err
+    with Warehouse.open(home / "warehouse.duckdb", read_only=True) as warehouse:
+        assert warehouse.execute("SELECT count(*) FROM loads") == [(0,)]

@@ -421,6 +421,13 @@ def ingest(
         console.print(f"Data quality report: {report}")
     if any(r["status"] in ("failed", "refused") for r in results):
         raise typer.Exit(code=1)
+    if all(r["status"] == "skipped" for r in results):  # a folder that loads nothing fails
+        given = ", ".join(str(p) for p in paths)
+        found = f"{len(results)} file(s) skipped" if results else "no files found"
+        raise _fail(
+            f"nothing to load in {given}: {found}, none a return cwsw reads "
+            "(docs/data-contracts.md §1 lists them)"
+        )
 
 
 link_app = typer.Typer(

@@ -10,7 +10,24 @@ from __future__ import annotations
 
 from cwsw.synth.dates import day
 
-SEX_FROM_YEAR = 2025
+SEX_FROM_YEAR = 2025  # CIN census Sex M/F (not GenderCurrent 1/2); SSDA903 SEX M/F too
+
+
+def placement_in_year(place: str, year: int) -> str:
+    """The placement type as collection ``year``'s SSDA903 return codes it."""
+    for since, old, new in PLACEMENTS_RECODED:
+        if year >= since and place == old:
+            place = new
+    return place
+
+
+def ssda903_sex(sex: str, year: int) -> str:
+    """The SSDA903 header's SEX: 1 / 2 until 2023/24, M / F from 2024/25."""
+    if year >= SEX_FROM_YEAR:
+        return sex
+    return "1" if sex == "M" else "2"
+
+
 CIN_PLAN_DATES_FROM_YEAR = 2022
 
 
@@ -99,6 +116,10 @@ PLACEMENTS: tuple[tuple[str, float], ...] = (
 PLACE_PROVIDERS: tuple[tuple[str, float], ...] = (
     ("PR1", 0.45), ("PR4", 0.35), ("PR2", 0.08), ("PR3", 0.07), ("PR0", 0.05),
 )  # fmt: skip
+# Placement types a year's SSDA903 code list no longer has, as the LA recodes them in that
+# year's return and after (formats/ssda903_codes.toml): unregistered supported accommodation
+# (H5) became registered supported accommodation (K3) in 2024/25.
+PLACEMENTS_RECODED: tuple[tuple[int, str, str], ...] = ((2025, "H5", "K3"),)
 REASON_PLACE_CHANGE = ("CARPL", "CHILD", "LAREQ", "PLACE", "STAND", "APPRR", "CREQB", "OTHER")
 REASONS_CARE_ENDED: tuple[tuple[str, float], ...] = (
     ("E4A", 0.30), ("E13", 0.10), ("E11", 0.06), ("E12", 0.05), ("E41", 0.10), ("E45", 0.05),

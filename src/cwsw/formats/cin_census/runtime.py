@@ -100,8 +100,12 @@ def _read_in_parallel(path: Path, result: ReadResult, parts: list[Part]) -> Summ
     processes = []
     for part in parts:
         numbers = [str(n) for n in dataclasses.astuple(part)]
+        # Its own process group: a terminal's Ctrl-C reaches this process only, which stops
+        # (and kills) its readers itself, so none prints a traceback of its own.
         process = subprocess.Popen(
-            [sys.executable, "-m", WORKER_MODULE, str(path), *numbers], stdout=subprocess.PIPE
+            [sys.executable, "-m", WORKER_MODULE, str(path), *numbers],
+            stdout=subprocess.PIPE,
+            process_group=0,
         )
         processes.append(process)
     threads = [

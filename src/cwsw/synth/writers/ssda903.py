@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from cwsw.synth import codes
 from cwsw.synth.dates import dmy
 from cwsw.synth.world import World
 from cwsw.synth.writers.csvio import write_csv
@@ -44,7 +45,7 @@ def write_all(world: World) -> None:
             cols["RNE"].append(care.rne[i])
             cols["LS"].append(care.ls[i])
             cols["CIN"].append(care.cin[i])
-            cols["PLACE"].append(care.place[i])
+            cols["PLACE"].append(codes.placement_in_year(care.place[i], year))
             cols["PLACE_PROVIDER"].append(care.provider[i])
             cols["DEC"].append(_d(care.end[i]) if ended else "")
             cols["REC"].append(care.rec[i] if ended else "")
@@ -63,7 +64,7 @@ def write_all(world: World) -> None:
         for r, ch in enumerate(kids, start=1):
             cid = str(world.la_child_id[ch])
             hcols["CHILD"].append(log.child_id(rel, r, cid, "CHILD"))
-            hcols["SEX"].append("1" if c.sex[ch] == "M" else "2")
+            hcols["SEX"].append(codes.ssda903_sex(str(c.sex[ch]), year))
             hcols["DOB"].append(_d(int(c.birth[ch])))
             hcols["ETHNIC"].append(str(c.ethnicity[ch]))
             upn = str(c.upn[ch]) if c.upn[ch] and c.upn_from[ch] <= ye else ""
