@@ -2,7 +2,7 @@
 input, a warehouse another process holds, a read-only or missing one, a bad setting, Ctrl-C.
 
 Each ends in one line on standard error and a known exit code (1 for an error the user can fix,
-2 for a bad option or setting, 130 for Ctrl-C), never a traceback, and leaves the warehouse
+2 for a bad option, 130 for Ctrl-C), never a traceback, and leaves the warehouse
 holding exactly what it held. The busy warehouse and Ctrl-C run real subprocesses (DuckDB's
 lock is per process; a signal needs a process); the rest run in this process for speed.
 """
@@ -403,7 +403,7 @@ def test_a_malformed_setting_stops_every_command_in_one_line(
     monkeypatch.chdir(home)
     before = state(home / "warehouse.duckdb")
     result = cwsw(home, *args, CWSW_SUPPRESSION_THRESHOLD="ten")
-    assert_one_error(result, 2, "CWSW_SUPPRESSION_THRESHOLD must be a whole number, not 'ten'")
+    assert_one_error(result, 1, "CWSW_SUPPRESSION_THRESHOLD must be a whole number, not 'ten'")
     assert state(home / "warehouse.duckdb") == before
     assert not (home / "x").exists()
 

@@ -173,7 +173,7 @@ out = Console()
 @app.callback()
 def _check_settings() -> None:
     """Every command starts from readable settings: a bad value is one line, not a traceback."""
-    settings = get_settings()  # a SettingError is one line (exit code 2, as a bad option)
+    settings = get_settings()  # a SettingError is one line (exit code 1)
     if settings.suppression_warning is not None:  # an unsafe threshold, explicitly allowed
         console.print(f"[bold yellow]Warning:[/] {settings.suppression_warning}", soft_wrap=True)
 

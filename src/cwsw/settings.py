@@ -445,9 +445,8 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
 
 class SettingError(UserError, ValueError):
-    """An environment variable holds a value its setting cannot take."""
-
-    exit_code = 2  # as for a bad option: the command never started
+    """An environment variable holds a value its setting cannot take (exit code 1, as for
+    every error a user can fix; 2 is kept for a bad option, which the shell's user typed)."""
 
 
 def _raw(name: str) -> str | None:

@@ -65,7 +65,7 @@ def test_the_cli_refuses_in_one_line(command: list[str], tmp_path: Path) -> None
         command,
         env={"CWSW_HOME": str(tmp_path), "CWSW_SUPPRESSION_THRESHOLD": "2", UNSAFE: ""},
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     assert result.output.startswith("Error: CWSW_SUPPRESSION_THRESHOLD must be at least 3, not 2")
