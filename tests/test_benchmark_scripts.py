@@ -127,3 +127,9 @@ def test_web_load_benchmark_runs_on_postgresql(tmp_path: Path) -> None:
             "SELECT count(*) FROM pg_database WHERE datname = %s", [figures["database"]]
         ).fetchone()
     assert left == (0,)  # the benchmark's database is dropped
+
+
+def test_trial_power_benchmark_runs() -> None:
+    """The heavy formula-against-simulation check still runs (too few replicates to judge)."""
+    out = _run(str(BENCHMARKS / "trial_power.py"), "--replicates", "500")
+    assert "acceptance points: 18" in out and "largest Monte Carlo SE" in out
