@@ -663,6 +663,71 @@ def build(
 
 
 @app.command()
+def rate(
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="The LA's own rule file (TOML, docs/targeting.md); default: the shipped "
+            "BANES-style rules. Checked in full before anything is rated",
+        ),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="Rate on this date (YYYY-MM-DD); default: today"),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write each child's rating and reason here (CSV)"),
+    ] = None,
+) -> None:
+    """Rate the need of every child with a social worker (red / amber / green), each rating
+    with the rule that fired and the values that made it fire; kept as history in the
+    warehouse (after `cwsw link`; rate again after each load)."""
+    import datetime as dt
+
+    from cwsw.linkage.run import CHILD_PUPIL_LINK
+    from cwsw.targeting.history import rate_and_store
+    from cwsw.warehouse.connection import Warehouse
+
+    try:
+        day = dt.date.fromisoformat(on) if on is not None else dt.date.today()
+    except ValueError:
+        raise _fail(f"--on {on!r} is not a date: give it as YYYY-MM-DD") from None
+    if out_file is not None:
+        writable_file(out_file, "--out")
+    settings = get_settings()
+    _existing_warehouse(settings, "run `cwsw ingest`, then `cwsw link`")
+    with Warehouse.open(settings.warehouse_path) as warehouse:
+        if CHILD_PUPIL_LINK not in warehouse.ibis.list_tables():
+            raise _fail("no linkage has been run: run `cwsw link` first")
+        run = rate_and_store(warehouse, day, rules)
+    children = run.ratings.children
+    table = Table("rating", "rule", "children")
+    counts = (
+        children.assign(rule=children["rule"].fillna("").astype(str))
+        .groupby(["rating", "rule"], sort=False, dropna=False)
+        .size()
+        .reset_index(name="children")
+    )
+    order = {"red": 0, "amber": 1, "green": 2}
+    counts["order"] = counts["rating"].map(order).fillna(3)
+    for row in counts.sort_values(["order", "rule"], kind="stable").itertuples(index=False):
+        table.add_row(str(row.rating), str(row.rule) or "(no rule fired)", f"{row.children:,}")
+    out.print(
+        f"Rated {len(children):,} children on {day.isoformat()} (this term: "
+        f"{run.ratings.this_term}) by {run.ratings.rules.title}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(table)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        children.to_csv(out_file, index=False, lineterminator="\n")
+        out.print(f"Ratings: {out_file}", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON")] = False,
 ) -> None:

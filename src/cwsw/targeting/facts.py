@@ -39,11 +39,12 @@ from cwsw.domain.calendar import (
 )
 from cwsw.errors import UserError
 from cwsw.indicators import absence, pupils
+from cwsw.linkage.run import CHILD_PUPIL_LINK
 from cwsw.targeting.rules import RuleSet, Term, column
 
 CHILD = "la_child_id"
 # cwsw.linkage.run.CHILD_PUPIL_LINK, named here: importing the linkage run imports Splink.
-LINK_TABLE = "child_pupil_link"
+LINK_TABLE = CHILD_PUPIL_LINK
 
 
 class NothingToRate(UserError):
