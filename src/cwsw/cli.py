@@ -770,6 +770,161 @@ def status(
     out.print(f"Build: {escape(found.build.describe())}", highlight=False, soft_wrap=True)
 
 
+evaluate_app = typer.Typer(
+    help="Evaluate what works: randomise schools, plan a trial's size, analyse a trial "
+    "(docs/evaluation-*.md). Works on the evaluator's own CSV files.",
+    no_args_is_help=True,
+)
+app.add_typer(evaluate_app, name="evaluate")
+
+
+def _evaluation_table(path: Path) -> Any:
+    """An evaluator's CSV file, read as given (numbers stay numbers)."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise _fail(f"no such file: {path}")
+    try:
+        return pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _fail(f"{path} cannot be read as CSV: {error}") from None
+
+
+@evaluate_app.command("randomise")
+def evaluate_randomise(
+    schools: Annotated[Path, typer.Argument(help="CSV of schools, one row each")],
+    seed: Annotated[int, typer.Option("--seed", help="The seed, recorded in the allocation")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the allocation (CSV)")],
+    school: Annotated[str, typer.Option(help="The school's column")] = "laestab",
+    la: Annotated[str, typer.Option("--la", help="The local authority's column")] = "la_code",
+    strata: Annotated[
+        list[str] | None, typer.Option("--stratum", help="A further stratum column (repeatable)")
+    ] = None,
+) -> None:
+    """Allocate schools to two arms, stratified within local authorities, reproducibly: the
+    same file and seed give the same allocation, byte for byte."""
+    from cwsw.evaluation.randomisation import randomise_schools, stratum_counts
+    from cwsw.evaluation.randomisation import write_allocation_csv as write
+
+    writable_file(out_file, "--out")
+    allocation = randomise_schools(
+        _evaluation_table(schools), seed=seed, school=school, la=la, strata=tuple(strata or ())
+    )
+    write(allocation, out_file)
+    counts = stratum_counts(allocation)
+    table = Table(*[str(c) for c in counts.columns])
+    for row in counts.itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    out.print(table)
+    out.print(
+        f"Allocation: {out_file} (seed {allocation.seed}, inputs {allocation.inputs_sha256[:12]})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@evaluate_app.command("mdes")
+def evaluate_mdes(
+    clusters: Annotated[int, typer.Option(help="Schools in the trial (both arms)")],
+    cluster_size: Annotated[float, typer.Option(help="Pupils per school (mean)")],
+    icc: Annotated[float, typer.Option(help="Intra-cluster correlation of the outcome")],
+    r2_pupil: Annotated[float, typer.Option(help="R² of pupil-level covariates")] = 0.0,
+    r2_school: Annotated[float, typer.Option(help="R² of school-level covariates")] = 0.0,
+    proportion_treated: Annotated[float, typer.Option(help="Share of schools treated")] = 0.5,
+    power: Annotated[float, typer.Option(help="Power")] = 0.8,
+    alpha: Annotated[float, typer.Option(help="Two-sided significance level")] = 0.05,
+) -> None:
+    """The minimum detectable effect size of a two-level cluster randomised trial (Bloom)."""
+    from cwsw.evaluation.power import minimum_detectable_effect_size
+
+    mdes = minimum_detectable_effect_size(
+        clusters,
+        cluster_size,
+        icc,
+        proportion_treated=proportion_treated,
+        r2_level1=r2_pupil,
+        r2_level2=r2_school,
+        alpha=alpha,
+        power=power,
+    )
+    out.print(
+        f"Minimum detectable effect size: {mdes:.3f} standard deviations ({clusters} schools "
+        f"of {cluster_size:g} pupils, ICC {icc:g}, power {power:g}, alpha {alpha:g})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@evaluate_app.command("trial")
+def evaluate_trial(
+    data: Annotated[Path, typer.Argument(help="CSV of pupils: outcome, 0/1 intervention, ...")],
+    design: Annotated[
+        str, typer.Option(help="crt (cluster randomised), srt (simple) or mst (multisite)")
+    ],
+    outcome: Annotated[str, typer.Option(help="The outcome's column")],
+    intervention: Annotated[str, typer.Option(help="The 0/1 intervention column")],
+    cluster: Annotated[str | None, typer.Option(help="The school's column (crt, mst)")] = None,
+    covariates: Annotated[
+        list[str] | None, typer.Option("--covariate", help="A covariate column (repeatable)")
+    ] = None,
+) -> None:
+    """Analyse a trial's continuous outcome as the EEF's eefAnalytics does (crtFREQ, srtFREQ,
+    mstFREQ): coefficients, variance components, ICC and Hedges' g with 95% intervals."""
+    from cwsw.evaluation import mixed_models
+
+    frame = _evaluation_table(data)
+    extra = tuple(covariates or ())
+    if design == "srt":
+        result = mixed_models.analyse_simple_randomised_trial(frame, outcome, intervention, extra)
+    elif design in ("crt", "mst"):
+        if cluster is None:
+            raise _fail(f"--design {design} needs --cluster, the school's column")
+        analyse = (
+            mixed_models.analyse_cluster_randomised_trial
+            if design == "crt"
+            else mixed_models.analyse_multisite_trial
+        )
+        result = analyse(frame, outcome, intervention, cluster, extra)
+    else:
+        raise _fail(f"--design {design!r} is not one cwsw analyses: give crt, srt or mst")
+    out.print(
+        f"{result.design} trial: {result.pupils:,} pupils"
+        + (f" in {result.schools:,} schools" if result.schools else "")
+        + (
+            f"; {result.rows_excluded:,} rows left out for a missing value"
+            if result.rows_excluded
+            else ""
+        ),
+        highlight=False,
+    )
+    coefficients = Table("coefficient", "estimate", "95% interval")
+    for c in result.coefficients:
+        coefficients.add_row(c.name, f"{c.estimate:.2f}", f"{c.lower:.2f} to {c.upper:.2f}")
+    out.print(coefficients)
+    effects = Table("effect size (Hedges' g)", "variance", "estimate", "95% interval")
+    for label, sizes in (
+        ("conditional", result.conditional_effect),
+        ("unconditional", result.unconditional_effect),
+    ):
+        for variance, size in (("within", sizes.within), ("total", sizes.total)):
+            if size is not None:
+                effects.add_row(
+                    label, variance, f"{size.estimate:.2f}", f"{size.lower:.2f} to {size.upper:.2f}"
+                )
+    out.print(effects)
+    components = result.conditional_variance
+    parts = [f"pupil {components.pupil:.2f}", f"total {components.total:.2f}"]
+    if components.school is not None:
+        parts.insert(0, f"school {components.school:.2f}")
+    if components.icc is not None:
+        parts.append(f"ICC {components.icc:.2f}")
+    out.print(
+        "Variance components (conditional): " + ", ".join(parts), highlight=False, soft_wrap=True
+    )
+    if result.singular_fit:
+        out.print("Note: boundary (singular) fit: a school variance at zero", highlight=False)
+
+
 export_app = typer.Typer(help="Step 5: export figures, through disclosure control (after build).")
 app.add_typer(export_app, name="export")
 
