@@ -133,3 +133,9 @@ def test_trial_power_benchmark_runs() -> None:
     """The heavy formula-against-simulation check still runs (too few replicates to judge)."""
     out = _run(str(BENCHMARKS / "trial_power.py"), "--replicates", "500")
     assert "acceptance points: 18" in out and "largest Monte Carlo SE" in out
+
+
+def test_trial_analysis_benchmark_runs() -> None:
+    """The SWIS-scale analysis and the recovery check still run (too few trials to judge)."""
+    out = _run(str(BENCHMARKS / "trial_analysis.py"), "--replicates", "10", "--no-assert")
+    assert "within the 2-minute goal" in out and "coverage" in out
