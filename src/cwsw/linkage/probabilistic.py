@@ -17,13 +17,9 @@ applied before any rule on every later run.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import ibis
@@ -33,6 +29,8 @@ from ibis import _
 from ibis.expr.types import Table
 
 from cwsw.domain.calendar import CENSUS_SEASONS
+from cwsw.linkage import keys
+from cwsw.linkage.keys import name_key, name_parts
 from cwsw.linkage.splink_engine import COMPARISON_LEVELS, PREPARED_COLUMNS
 
 MATCH = "match"
@@ -47,6 +45,12 @@ KEEP_PROBABILITY = 0.01
 # estimating the prior (nicknames, typos and swapped dates account for the rest).
 EXACT_RULE_RECALL = 0.7
 
+# Other names a source may carry (case management systems keep them): surnames a child had
+# before, and aliases (full names), each a list or text separated by ";" or "|".
+OTHER_NAME_COLUMNS = ("previous_surnames", "aliases")
+# Joins the text of several columns into one key (a character no name or code contains).
+_JOIN = "\x1f"
+_EPOCH = dt.date(1970, 1, 1)
 # A census term's rank within its calendar year (0 where the name has no season).
 _TERM_ORDER = {season: rank for rank, season in enumerate(CENSUS_SEASONS, start=1)}
 
@@ -56,42 +60,6 @@ class Thresholds:
     match_probability: float
     potential_probability: float
     margin_weight: float
-
-
-def name_key(text: str | None) -> str | None:
-    """A name as compared: accents dropped, case folded, only letters (of any script) kept.
-
-    ``"O'Brien"`` and ``"OBrien"`` compare equal, as do ``"Zoë"`` and ``"Zoe"``; a name in
-    another script stays in it (there is no transliteration).
-    """
-    if text is None:
-        return None
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if c.isalpha()).casefold()
-    return kept or None
-
-
-def name_parts(text: str | None) -> list[str]:
-    """The parts of a double-barrelled or multi-word name, each as ``name_key``."""
-    if not text:
-        return []
-    spaced = "".join(" " if c in "-\u2010\u2011\u2013\u2014/," or c.isspace() else c for c in text)
-    return [k for part in spaced.split() if (k := name_key(part))]
-
-
-@cache
-def nicknames() -> dict[str, frozenset[str]]:
-    """Each name's equivalents from the nickname table (``data/nicknames.csv``), both ways:
-    a full name's nicknames and a nickname's full names."""
-    table: dict[str, set[str]] = {}
-    source = resources.files("cwsw.linkage").joinpath("data/nicknames.csv")
-    with source.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            name, nick = name_key(row["name"]), name_key(row["nickname"])
-            if name and nick and name != nick:
-                table.setdefault(name, set()).add(nick)
-                table.setdefault(nick, set()).add(name)
-    return {k: frozenset(v) for k, v in table.items()}
 
 
 def _swapped(day: dt.date | None) -> str | None:
@@ -122,49 +90,86 @@ def _per_value(
     return out
 
 
+def _joined(*columns: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Several text columns as one (nulls as empty text), so that ``_per_value`` can
+    compute a value that depends on more than one of them once per distinct combination."""
+    parts = [pa.compute.fill_null(c.cast(pa.string()), "") for c in columns]
+    joined = pa.compute.binary_join_element_wise(*parts, _JOIN)
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _optional(frame: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
+    """A column the inputs may lack (previous names, aliases), as text: all null where
+    absent, a list column's names joined by ``;``."""
+    if name not in frame.column_names:
+        return pa.nulls(frame.num_rows, pa.string())
+    column = frame[name]
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        return pa.compute.binary_join(column, "; ")
+    return column
+
+
 def prepare(frame: pa.Table) -> pa.Table:
     """Records (``unique_id``, ``forename``, ``surname``, ``birth_date``, ``sex``,
-    ``postcode``) as the engine compares them (``splink_engine.PREPARED_COLUMNS``)."""
-    table = nicknames()
+    ``postcode``, and where the source has them ``previous_surnames`` and ``aliases``) as
+    the engine compares them (``splink_engine.PREPARED_COLUMNS``)."""
 
     def text(value: object) -> str | None:
         return value if isinstance(value, str) else None
 
-    def variants(value: object) -> list[str]:
-        key = name_key(text(value))
-        return sorted(table.get(key, ())) if key else []
-
     def birth(value: object) -> dt.date | None:
         return value if isinstance(value, dt.date) else None
-
-    def postcode(value: object) -> str | None:
-        return value if isinstance(value, str) and value.strip() else None
 
     def initial(value: object) -> str | None:
         key = name_key(text(value))
         return key[0] if key else None
 
-    string, strings = pa.string(), pa.list_(pa.string())
+    def classes(value: str) -> list[str]:
+        sex, forename = value.split(_JOIN)
+        return keys.forename_class_list(forename or None, sex or None)
+
+    def postcode(value: object) -> keys.PostcodeParts:
+        return keys.postcode_parts(text(value))
+
+    string, strings, number = pa.string(), pa.list_(pa.string()), pa.int32()
     forename, surname, births = frame["forename"], frame["surname"], frame["birth_date"]
+    sex = _per_value(frame["sex"], lambda v: v if v in keys.SEXES else None, string)
+    aliases = _optional(frame, "aliases")
+    codes = frame["postcode"]
     out = {
         "unique_id": frame["unique_id"].cast(string),
         "forename": _per_value(forename, lambda v: name_key(text(v)), string),
-        "forename_variants": _per_value(forename, variants, strings),
+        "forename_classes": _per_value(_joined(sex, forename), classes, strings),
+        "other_forenames": _per_value(aliases, lambda v: keys.alias_keys(v)[0], strings),
         "surname": _per_value(surname, lambda v: name_key(text(v)), string),
         "surname_parts": _per_value(surname, lambda v: name_parts(text(v)), strings),
+        "other_surnames": _per_value(
+            _joined(_optional(frame, "previous_surnames"), aliases),
+            lambda v: sorted(
+                set(keys.previous_surname_keys(v.split(_JOIN)[0]))
+                | set(keys.alias_keys(v.split(_JOIN)[1])[1])
+            ),
+            strings,
+        ),
+        "surname_soundex": _per_value(surname, lambda v: keys.soundex(text(v)), string),
         "birth_date": _per_value(
             births, lambda v: d.isoformat() if (d := birth(v)) else None, string
         ),
         "birth_date_swapped": _per_value(births, lambda v: _swapped(birth(v)), string),
-        "birth_year": _per_value(births, lambda v: d.year if (d := birth(v)) else None, pa.int32()),
+        "birth_days": _per_value(
+            births, lambda v: (d - _EPOCH).days if (d := birth(v)) else None, number
+        ),
+        "birth_year": _per_value(births, lambda v: d.year if (d := birth(v)) else None, number),
         "birth_month": _per_value(
             births, lambda v: d.isoformat()[:7] if (d := birth(v)) else None, string
         ),
-        "sex": _per_value(frame["sex"], lambda v: v if v in ("M", "F") else None, string),
-        "postcode": _per_value(frame["postcode"], postcode, string),
-        "postcode_district": _per_value(
-            frame["postcode"], lambda v: p.split()[0] if (p := postcode(v)) else None, string
+        "birth_day_month": _per_value(
+            births, lambda v: d.isoformat()[5:] if (d := birth(v)) else None, string
         ),
+        "sex": sex,
+        "postcode": _per_value(codes, lambda v: postcode(v).postcode, string),
+        "postcode_sector": _per_value(codes, lambda v: postcode(v).sector, string),
+        "postcode_district": _per_value(codes, lambda v: postcode(v).district, string),
         "surname_initial": _per_value(surname, initial, string),
         "forename_initial": _per_value(forename, initial, string),
     }
@@ -175,7 +180,9 @@ def child_frame(person: Table, cin_child: Table, cla_child: Table) -> Table:
     """One row per social care child with names: the person extract's newest record, its
     date of birth and sex filled from the returns where the extract lacks them.
 
-    Columns: ``unique_id``, ``forename``, ``surname``, ``birth_date``, ``sex``, ``postcode``.
+    Columns: ``unique_id``, ``forename``, ``surname``, ``birth_date``, ``sex``, ``postcode``,
+    and ``previous_surnames`` and ``aliases`` where the person table carries them (the
+    extract cwsw reads today does not: ``docs/linkage-comparisons.md``).
     """
     newest = ibis.window(group_by="la_child_id", order_by=ibis.desc("load_id"))
     people = (
@@ -201,14 +208,17 @@ def child_frame(person: Table, cin_child: Table, cla_child: Table) -> Table:
         birth_date=joined.birth_date.fill_null(joined.return_birth),
         sex=ibis.cases((joined.sex.isin(["M", "F"]), joined.sex), else_=joined.return_sex),
         postcode=joined.postcode,
+        **{c: joined[c] for c in OTHER_NAME_COLUMNS if c in person.columns},
     ).filter(_.forename.notnull() | _.surname.notnull())
 
 
 def pupil_frame(pupil_enrolment: Table) -> Table:
     """One row per pupil (current UPN): their newest census record.
 
-    The school census carries no postcode in the canonical tables, so ``postcode`` is null
-    and the engine leaves the postcode comparison out.
+    The canonical school census table carries no address today, so ``postcode`` is null
+    and the engine leaves the postcode comparison out; a ``postcode`` column (from the
+    census address tables), and ``previous_surnames`` or ``aliases`` columns, are used when
+    the table has them.
     """
     term = _.census_term
     rank = term.left(4).cast("int64") * 10 + ibis.cases(
@@ -227,7 +237,8 @@ def pupil_frame(pupil_enrolment: Table) -> Table:
         surname=_.surname,
         birth_date=_.birth_date,
         sex=_.sex,
-        postcode=ibis.null("string"),
+        postcode=_.postcode if "postcode" in pupil_enrolment.columns else ibis.null("string"),
+        **{c: ranked[c] for c in OTHER_NAME_COLUMNS if c in pupil_enrolment.columns},
     )
 
 

@@ -11,8 +11,9 @@ what the scores mean.
 Both inputs carry the same columns (``PREPARED_COLUMNS``): the two sides of a link-only job,
 ``children`` (the person extract) and ``pupils`` (the school census).
 
-About 500 lines by design: it is the only module that imports Splink (ruff's banned-api), so
-the comparisons, the blocking rules and the training and prediction calls stay together.
+About 600 lines by design: it is the only module that imports Splink (ruff's banned-api), so
+the comparisons, the blocking rules and the training and prediction calls stay together. Each
+level and rule, and the fault it is there for: ``docs/linkage-comparisons.md``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ import splink
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
@@ -46,28 +50,76 @@ MIN_LABELS = 30
 PREPARED_COLUMNS = (
     "unique_id",
     "forename",
-    "forename_variants",  # the forename's nicknames, or the full names it is a nickname of
+    "forename_classes",  # the forename's variant classes (keys.forename_class_list)
+    "other_forenames",  # forenames of the record's aliases
     "surname",
     "surname_parts",  # the parts of a double-barrelled surname
+    "other_surnames",  # previous surnames and aliases' surnames
+    "surname_soundex",  # a blocking key
     "birth_date",  # ISO text: compared as text for one-digit typos
     "birth_date_swapped",  # day and month swapped, where that is a date
+    "birth_days",  # days since 1970-01-01: for "within 7 days"
     "birth_year",
     "birth_month",  # year and month, "YYYY-MM": a blocking key
+    "birth_day_month",  # "MM-DD": for "year one out", and a blocking key
     "sex",
     "postcode",
+    "postcode_sector",  # "LS6 2": the outward code and the sector digit
     "postcode_district",
     "surname_initial",
     "forename_initial",
 )
 
-# Candidate pairs: each rule is an equi-join on columns that every true pair shares unless
-# two faults hit the same record, so no rule is a cross product at national scale (see
-# docs/adr/0004-linkage.md for pair counts).
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Candidate pairs: an equi-join on ``columns`` both records share, and crosswise on
+    ``crosswise`` (each pair of columns, one record's first equal to the other's second,
+    given both ways round so the rule is the same whichever record Splink puts on the
+    left); ``recovers`` is the fault it is there for."""
+
+    recovers: str
+    columns: tuple[str, ...] = ()
+    crosswise: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The columns joined by ``+``, and a crosswise pair as ``a~b`` (its mirror, given
+        for the rule's symmetry, is not repeated)."""
+        swapped = {tuple(sorted(pair)) for pair in self.crosswise}
+        return "+".join([*self.columns, *(f"{a}~{b}" for a, b in sorted(swapped))])
+
+    def creator(self) -> BlockingRuleCreator:
+        if not self.crosswise:
+            return block_on(*self.columns)
+        same = [f"l.{c} = r.{c}" for c in self.columns]
+        return CustomRule(" AND ".join(same + [f"l.{a} = r.{b}" for a, b in self.crosswise]))
+
+
+_SWAP = (("forename", "surname"), ("surname", "forename"))
+_SWAP_INITIALS = (("forename_initial", "surname_initial"), ("surname_initial", "forename_initial"))
+
+# Candidate pairs: each rule is an equi-join on keys every true pair shares unless the
+# faults named in ``recovers`` are joined by others, and none is a cross product at
+# national scale (pair counts: docs/adr/0004-linkage.md, docs/linkage-comparisons.md).
+# The first four are the original rules; the others bring in faults they cannot see.
 BLOCKING_RULES = (
-    ("birth_date", "surname_initial"),
-    ("birth_date", "forename_initial"),
-    ("surname", "birth_month"),
-    ("forename", "surname"),
+    BlockingRule("forename faults (nickname, typo)", ("birth_date", "surname_initial")),
+    BlockingRule("surname faults (change, typo, half dropped)", ("birth_date", "forename_initial")),
+    BlockingRule("a forename fault with a day wrong in the month", ("surname", "birth_month")),
+    BlockingRule("date of birth faults, names exact", ("forename", "surname")),
+    BlockingRule(
+        "forename and surname swapped, even with a nickname or typo in one",
+        ("birth_date",),
+        _SWAP_INITIALS,
+    ),
+    BlockingRule("forename and surname swapped, with a date of birth fault", (), _SWAP),
+    BlockingRule(
+        "a date of birth fault within the year (day and month swapped, days across a month "
+        "end) with a surname typo or a nickname sharing the initial",
+        ("surname_soundex", "forename_initial", "birth_year"),
+    ),
+    BlockingRule("the year of birth wrong, with a forename fault", ("surname", "birth_day_month")),
 )
 
 _log = logging.getLogger(__name__)
@@ -93,15 +145,30 @@ class _DialectLevel(ComparisonLevelCreator):
         return self.label
 
 
-# A nickname: either side's forename among the other's variants.
-_NICKNAME = _DialectLevel(
+def _either_contains(lists: str, value: str, label: str) -> _DialectLevel:
+    """Either side's ``value`` among the other side's ``lists``."""
+    return _DialectLevel(
+        {
+            DUCKDB: f"list_contains({lists}_l, {value}_r) OR list_contains({lists}_r, {value}_l)",
+            SPARK: f"array_contains({lists}_l, {value}_r) OR array_contains({lists}_r, {value}_l)",
+        },
+        label,
+    )
+
+
+def _level(sql: str, label: str) -> ComparisonLevelCreator:
+    """A level in SQL that DuckDB and Spark read alike (no translation)."""
+    return cll.CustomLevel(sql, label_for_charts=label)
+
+
+# A forename variant: the two forenames share a class of the variant table (Tom and Tommy,
+# Ellie and Eleanor, Mohammed and Muhammad; data/forename_variants.csv).
+_VARIANT = _DialectLevel(
     {
-        DUCKDB: "list_contains(forename_variants_l, forename_r) "
-        "OR list_contains(forename_variants_r, forename_l)",
-        SPARK: "array_contains(forename_variants_l, forename_r) "
-        "OR array_contains(forename_variants_r, forename_l)",
+        DUCKDB: "list_has_any(forename_classes_l, forename_classes_r)",
+        SPARK: "arrays_overlap(forename_classes_l, forename_classes_r)",
     },
-    "nickname",
+    "nickname or other spelling",
 )
 # One part of a double-barrelled surname shared (one side at least has two parts).
 _SURNAME_PART = _DialectLevel(
@@ -113,6 +180,8 @@ _SURNAME_PART = _DialectLevel(
     },
     "one part of a double-barrelled surname",
 )
+# Forename and surname written the other way round: each name is the other's, crosswise.
+_SWAPPED_SQL = "forename_l = surname_r AND surname_l = forename_r"
 
 
 def _two_edits(column: str) -> ComparisonLevelCreator:
@@ -129,113 +198,120 @@ def _two_edits(column: str) -> ComparisonLevelCreator:
     ).configure(label_for_charts="two letters different")
 
 
-def _forename() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="forename",
-        comparison_levels=[
-            cll.NullLevel("forename"),
-            cll.ExactMatchLevel("forename"),
-            _NICKNAME,
-            cll.DamerauLevenshteinLevel("forename", 1),
-            _two_edits("forename"),
-            cll.ElseLevel(),
-        ],
-    )
+# Each comparison's levels from the strongest down, as (the name a reviewer reads, the
+# level); a null level ("missing") comes first and the last is "different" (else). Splink
+# numbers them from len - 1 down to 0 (gamma), and -1 for missing.
+Levels = list[tuple[str, ComparisonLevelCreator]]
 
 
-def _surname() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="surname",
-        comparison_levels=[
-            cll.NullLevel("surname"),
-            cll.ExactMatchLevel("surname"),
-            cll.DamerauLevenshteinLevel("surname", 1),
-            _SURNAME_PART,
-            _two_edits("surname"),
-            cll.ElseLevel(),
-        ],
-    )
+def _forename_levels() -> Levels:
+    return [
+        ("same", cll.ExactMatchLevel("forename")),
+        ("forename and surname swapped", _level(_SWAPPED_SQL, "names swapped")),
+        ("nickname or other spelling", _VARIANT),
+        ("an alias", _either_contains("other_forenames", "forename", "alias")),
+        ("one letter different", cll.DamerauLevenshteinLevel("forename", 1)),
+        ("two letters different", _two_edits("forename")),
+        (
+            "same first three letters",
+            _level("substr(forename_l, 1, 3) = substr(forename_r, 1, 3)", "first three letters"),
+        ),
+        ("same initial", _level("forename_initial_l = forename_initial_r", "initial")),
+    ]
 
 
-def _birth_date() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="birth_date",
-        comparison_levels=[
-            cll.NullLevel("birth_date"),
-            cll.ExactMatchLevel("birth_date"),
-            cll.CustomLevel(
+def _surname_levels() -> Levels:
+    return [
+        ("same", cll.ExactMatchLevel("surname")),
+        ("forename and surname swapped", _level(_SWAPPED_SQL, "names swapped")),
+        (
+            "a previous surname or alias",
+            _either_contains("other_surnames", "surname", "previous surname or alias"),
+        ),
+        ("one letter different", cll.DamerauLevenshteinLevel("surname", 1)),
+        ("one part shared", _SURNAME_PART),
+        ("two letters different", _two_edits("surname")),
+    ]
+
+
+def _birth_date_levels() -> Levels:
+    return [
+        ("same", cll.ExactMatchLevel("birth_date")),
+        (
+            "day and month swapped",
+            _level(
                 "birth_date_swapped_l = birth_date_r OR birth_date_l = birth_date_swapped_r",
-                label_for_charts="day and month swapped",
+                "day and month swapped",
             ),
-            cll.DamerauLevenshteinLevel("birth_date", 1),
-            cll.CustomLevel("birth_year_l = birth_year_r", label_for_charts="same year"),
-            cll.ElseLevel(),
-        ],
-    )
+        ),
+        # Days, not text: 30 September and 1 October are one day apart.
+        ("within 7 days", _level("abs(birth_days_l - birth_days_r) <= 7", "within 7 days")),
+        (
+            "year one out",
+            _level(
+                "birth_day_month_l = birth_day_month_r AND abs(birth_year_l - birth_year_r) = 1",
+                "year one out",
+            ),
+        ),
+        ("one digit different", cll.DamerauLevenshteinLevel("birth_date", 1)),
+    ]
 
 
-def _sex() -> cl.CustomComparison:
+def _sex_levels() -> Levels:
+    return [("same", cll.ExactMatchLevel("sex"))]
+
+
+def _postcode_levels() -> Levels:
+    return [
+        ("same", cll.ExactMatchLevel("postcode")),
+        # A move within the sector (a few streets): families move house, records lag.
+        ("same sector", cll.ExactMatchLevel("postcode_sector")),
+        ("same district", cll.ExactMatchLevel("postcode_district")),
+    ]
+
+
+_COMPARISONS: dict[str, Callable[[], Levels]] = {
+    "forename": _forename_levels,
+    "surname": _surname_levels,
+    "birth_date": _birth_date_levels,
+    "sex": _sex_levels,
+    "postcode": _postcode_levels,
+}
+
+
+def _comparison(name: str) -> cl.CustomComparison:
+    levels = _COMPARISONS[name]()
     return cl.CustomComparison(
-        output_column_name="sex",
-        comparison_levels=[cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()],
-    )
-
-
-def _postcode() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="postcode",
+        output_column_name=name,
         comparison_levels=[
-            cll.NullLevel("postcode"),
-            cll.ExactMatchLevel("postcode"),
-            cll.ExactMatchLevel("postcode_district"),
+            cll.NullLevel(name),
+            *(level for _label, level in levels),
             cll.ElseLevel(),
         ],
     )
 
 
 def settings(with_postcode: bool) -> SettingsCreator:
-    comparisons: list[Any] = [_forename(), _surname(), _birth_date(), _sex()]
-    if with_postcode:
-        comparisons.append(_postcode())
+    names = ["forename", "surname", "birth_date", "sex"] + (["postcode"] if with_postcode else [])
     return SettingsCreator(
         link_type="link_only",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[block_on(*rule) for rule in BLOCKING_RULES],
+        comparisons=[_comparison(name) for name in names],
+        blocking_rules_to_generate_predictions=[rule.creator() for rule in BLOCKING_RULES],
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
     )
 
 
-# The comparisons in the order the settings list them, and their levels' names (for the
-# evidence shown to a reviewer), from the highest gamma down to the null level (-1).
-COMPARISON_LEVELS: dict[str, dict[int, str]] = {
-    "forename": {
-        4: "same",
-        3: "nickname",
-        2: "one letter different",
-        1: "two letters different",
-        0: "different",
-        -1: "missing",
-    },
-    "surname": {
-        4: "same",
-        3: "one letter different",
-        2: "one part shared",
-        1: "two letters different",
-        0: "different",
-        -1: "missing",
-    },
-    "birth_date": {
-        4: "same",
-        3: "day and month swapped",
-        2: "one digit different",
-        1: "same year",
-        0: "different",
-        -1: "missing",
-    },
-    "sex": {1: "same", 0: "different", -1: "missing"},
-    "postcode": {2: "same", 1: "same district", 0: "different", -1: "missing"},
-}
+def _level_names(name: str) -> dict[int, str]:
+    labels = [label for label, _level in _COMPARISONS[name]()]
+    top = len(labels)
+    out = {top - i: label for i, label in enumerate(labels)}
+    return {**out, 0: "different", -1: "missing"}
+
+
+# Each comparison's levels by gamma (the evidence shown to a reviewer), from the highest
+# gamma down to the null level (-1).
+COMPARISON_LEVELS: dict[str, dict[int, str]] = {name: _level_names(name) for name in _COMPARISONS}
 
 
 @dataclass(frozen=True)
@@ -454,15 +530,35 @@ class SplinkEngine:
         scored = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         ).as_pyarrow_table()
-        left_is_child = pa.compute.equal(scored.column("source_dataset_l"), CHILDREN)
-        pick = pa.compute.if_else
-        out = {
-            "child_id": pick(left_is_child, scored["unique_id_l"], scored["unique_id_r"]),
-            "pupil_id": pick(left_is_child, scored["unique_id_r"], scored["unique_id_l"]),
-            "match_weight": scored["match_weight"].cast(pa.float64()),
-            "match_probability": scored["match_probability"].cast(pa.float64()),
-        }
+        out = _child_and_pupil(scored)
+        out.update(
+            {
+                "match_weight": scored["match_weight"].cast(pa.float64()),
+                "match_probability": scored["match_probability"].cast(pa.float64()),
+            }
+        )
         out.update({g: scored[g].cast(pa.int32()) for g in gammas})
+        return pa.table(out)
+
+    def candidate_pairs(self, children: pa.Table, pupils: pa.Table) -> pa.Table:
+        """Every pair the blocking rules generate, unscored: the first rule that generates
+        it (``blocking_rule``, a ``BlockingRule.name``) and the level each comparison puts
+        it in (``gamma_<comparison>``, named in ``COMPARISON_LEVELS``).
+
+        Needs no trained model (levels and candidate pairs do not depend on m and u): it
+        shows which pairs a run compares and how, for tests and for checking a change to
+        the comparisons or the blocking rules.
+        """
+        with_postcode = _has_values(children, "postcode") and _has_values(pupils, "postcode")
+        names = ["forename", "surname", "birth_date", "sex"] + (
+            ["postcode"] if with_postcode else []
+        )
+        linker = self._linker(children, pupils, settings(with_postcode))
+        pairs = linker.inference.predict(warning_mode="never").as_pyarrow_table()
+        rule_names = pa.array([rule.name for rule in BLOCKING_RULES], pa.string())
+        out = _child_and_pupil(pairs)
+        out["blocking_rule"] = rule_names.take(pairs["match_key"].cast(pa.int32()))
+        out.update({f"gamma_{n}": pairs[f"gamma_{n}"].cast(pa.int32()) for n in names})
         return pa.table(out)
 
     def count_pairs(self, children: pa.Table, pupils: pa.Table) -> dict[str, int]:
@@ -475,14 +571,24 @@ class SplinkEngine:
         right.dataset_display_name = PUPILS
         records = count_comparisons_from_blocking_rules(
             [left, right],
-            blocking_rules=[block_on(*rule) for rule in BLOCKING_RULES],
+            blocking_rules=[rule.creator() for rule in BLOCKING_RULES],
             link_type="link_only",
             record_sample_proportion=1.0,
         )
         return {
-            "+".join(rule): int(record["marginal_comparison_count"])
+            rule.name: int(record["marginal_comparison_count"])
             for rule, record in zip(BLOCKING_RULES, records, strict=True)
         }
+
+
+def _child_and_pupil(pairs: pa.Table) -> dict[str, Any]:
+    """The child's and the pupil's ID of each pair, whichever side Splink put them on."""
+    left_is_child = pa.compute.equal(pairs.column("source_dataset_l"), CHILDREN)
+    pick = pa.compute.if_else
+    return {
+        "child_id": pick(left_is_child, pairs["unique_id_l"], pairs["unique_id_r"]),
+        "pupil_id": pick(left_is_child, pairs["unique_id_r"], pairs["unique_id_l"]),
+    }
 
 
 def _smooth(model: dict[str, Any], observations: dict[str, float]) -> None:
