@@ -211,15 +211,26 @@ def synth(
         int, typer.Option(help=f"Number of pupils on roll (at least {MIN_PUPILS:,})")
     ] = 30_000,
     faults: Annotated[str, typer.Option(help="none, default or heavy")] = "default",
+    no_next_school: Annotated[
+        float | None,
+        typer.Option(
+            "--no-next-school",
+            help="Share of pupils who leave a school in the year and join no other (listed in "
+            "truth/no_next_school.csv); default 0.005",
+        ),
+    ] = None,
 ) -> None:
     """Step 1, to try cwsw: write a synthetic local authority's returns in their real formats.
 
     Next, `cwsw ingest` the folder.
     """
     from cwsw.synth import generate
+    from cwsw.synth.education import DEFAULT_NO_NEXT_SCHOOL_RATE
 
     if faults not in ("none", "default", "heavy"):
         raise _fail(f"--faults must be none, default or heavy, not {faults!r}")
+    if no_next_school is not None and not 0 <= no_next_school <= 1:
+        raise _fail(f"--no-next-school must be between 0 and 1, not {no_next_school}")
     if pupils < MIN_PUPILS:
         raise _fail(f"--pupils must be at least {MIN_PUPILS:,}, not {pupils:,}")
     writable_folder(out_dir, "--out")
@@ -229,7 +240,15 @@ def synth(
         def report(step: str, fraction: float) -> None:
             progress.update(task, completed=fraction, description=step)
 
-        result = generate(out_dir, seed=seed, pupils=pupils, faults=faults, progress=report)
+        rate = DEFAULT_NO_NEXT_SCHOOL_RATE if no_next_school is None else no_next_school
+        result = generate(
+            out_dir,
+            seed=seed,
+            pupils=pupils,
+            faults=faults,
+            no_next_school_rate=rate,
+            progress=report,
+        )
     out.print(f"Wrote {len(result.files)} files to {out_dir}")
 
 

@@ -18,9 +18,10 @@ import pyarrow as pa
 import pytest
 
 from cwsw.cohort.status import CHILD_IN_NEED, CP_PLAN, LOOKED_AFTER, PREVIOUSLY
+from cwsw.domain.calendar import census_day
 from cwsw.errors import UserError
 from cwsw.targeting.engine import rate
-from cwsw.targeting.facts import census_day, censuses_by, rating_facts
+from cwsw.targeting.facts import censuses_by, rating_facts
 from cwsw.targeting.rules import Term, parse_rules
 from cwsw.warehouse.schema import arrow_schema, columns_arrow_schema
 

@@ -55,9 +55,22 @@ def collection_year_start(reference: dt.date) -> dt.date:
 
 def spring_census_day(academic_year_end: int) -> dt.date:
     """The spring (January) census day: the third Thursday of January (DfE census guide)."""
-    first = dt.date(academic_year_end, 1, 1)
+    return _nth_thursday(academic_year_end, 1, 3)
+
+
+def _nth_thursday(year: int, month: int, nth: int) -> dt.date:
+    first = dt.date(year, month, 1)
     first_thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7)
-    return first_thursday + dt.timedelta(days=14)
+    return first_thursday + dt.timedelta(weeks=nth - 1)
+
+
+def census_day(census_term: str) -> dt.date:
+    """The census day of a census term named as the warehouse names it (``2025_spring``):
+    the third Thursday of January (spring) and of May (summer), the first Thursday of
+    October (autumn) (DfE, "School census guide")."""
+    year_text, _, season = census_term.partition("_")
+    month, nth = {"spring": (1, 3), "summer": (5, 3), "autumn": (10, 1)}[season]
+    return _nth_thursday(int(year_text), month, nth)
 
 
 # A year group is born 1 September to 31 August: age is taken on 31 August, and a pupil

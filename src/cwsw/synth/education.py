@@ -22,6 +22,11 @@ AUTH_CODES = np.array([c for c, _ in codes.AUTHORISED_CODES], dtype=object)
 AUTH_P = np.array([w for _, w in codes.AUTHORISED_CODES])
 UNAUTH_CODES = np.array([c for c, _ in codes.UNAUTHORISED_CODES], dtype=object)
 UNAUTH_P = np.array([w for _, w in codes.UNAUTHORISED_CODES])
+# Share of pupils on roll who leave a school during the year and join no other in the LA's
+# censuses (gone missing from education, electively home educated or moved away unrecorded).
+# DfE, "Children missing education", autumn term 2024/25: 39,200 children missing education on
+# census day, 0.5% of the school-age population; a rough figure for a synthetic LA.
+DEFAULT_NO_NEXT_SCHOOL_RATE = 0.005
 
 
 @dataclass
@@ -81,6 +86,8 @@ class Education:
     results: Results
     middle_name: StrArray
     uln: StrArray
+    # Enrolments (indices) left during the year by pupils drawn to have no next school.
+    no_next_school: IntArray
 
 
 def social_care_group(sc: SocialCare, n: int, calendar: Calendar) -> IntArray:
@@ -136,7 +143,13 @@ def build(
     children: Children,
     schools: Schools,
     sc: SocialCare,
+    *,
+    no_next_school_rate: float = 0.0,
+    no_next_school_rng: np.random.Generator | None = None,
 ) -> Education:
+    """The year's education records. ``no_next_school_rate`` of the pupils not otherwise
+    leaving leave their school during the year and join no other, drawn from
+    ``no_next_school_rng`` (its own stream, so the other draws are the same at rate 0)."""
     n = len(children)
     group = social_care_group(sc, n, calendar)
     cohort = birth_cohort(children.birth)
@@ -191,6 +204,12 @@ def build(
     mover &= move_date < end_summer
     moved_away &= move_date < end_summer
     leave[mover | moved_away] = move_date[mover | moved_away]
+    # Leavers with no next school: from pupils staying all year, a date in the year. They
+    # leave only once the year's draws are made (_leave_with_no_next_school).
+    gone_rng = np.random.default_rng(0) if no_next_school_rng is None else no_next_school_rng
+    gone = (leave == NO_DATE) & (gone_rng.random(m) < no_next_school_rate)
+    gone_date = np.maximum(y_start + gone_rng.integers(20, 320, m), entry + 10)
+    gone &= gone_date < end_summer
 
     # Enrolments: this year's, movers' second, and next September's (Year 7, Reception).
     e_pupil = [pidx]
@@ -348,6 +367,18 @@ def build(
         sessions=np.array(ex_sess, dtype=np.int64),
         reason=np.array(ex_reason, dtype=object),
     )
+    gone_rows = np.flatnonzero(gone)  # the first m enrolments are this year's first
+    en_leave, possible, absence, exclusions = _leave_with_no_next_school(
+        calendar,
+        gone_rows,
+        gone_date[gone_rows],
+        en_entry,
+        en_leave,
+        possible,
+        offset[en_school[gone_rows]],
+        absence,
+        exclusions,
+    )
 
     # FSM: eligible on census day by group; some have an earlier, ended period.
     fsm_start = np.full(n, NO_DATE, dtype=np.int64)
@@ -394,7 +425,52 @@ def build(
         results=results,
         middle_name=np.asarray(middle, dtype=object),
         uln=uln,
+        no_next_school=gone_rows,
     )
+
+
+def _leave_with_no_next_school(
+    calendar: Calendar,
+    rows: IntArray,
+    leave_date: IntArray,
+    entry: IntArray,
+    leave: IntArray,
+    possible: IntArray,
+    inset_offset: IntArray,
+    absence: Absence,
+    exclusions: Exclusions,
+) -> tuple[IntArray, IntArray, Absence, Exclusions]:
+    """Enrolments ``rows`` end on ``leave_date``, with no next school.
+
+    Applied after the year's draws, with no draws of its own, so every other pupil's records
+    are those of the same LA without these leavers (the draws that follow take a varying
+    share of the stream). Possible sessions are cut to the days on roll (with the school's
+    INSET offset, as before), each absence count in the same proportion (rounded down), and
+    suspensions on or after the leaving date dropped.
+    """
+    leave = leave.copy()
+    leave[rows] = leave_date
+    cut = _overlap_possible(entry[rows], leave[rows], calendar)
+    cut = np.where(cut > 10, cut + inset_offset, cut)
+    share = np.ones(possible.shape)
+    share[rows] = np.clip(cut / np.maximum(possible[rows], 1), 0.0, 1.0)
+    possible = possible.copy()
+    possible[rows] = cut
+    sessions = np.floor(absence.sessions * share[absence.enrolment, absence.block])
+    sessions = sessions.astype(np.int64)
+    kept = sessions > 0
+    absence = Absence(
+        absence.enrolment[kept], absence.block[kept], absence.code[kept], sessions[kept]
+    )
+    before = exclusions.start < leave[exclusions.enrolment]
+    exclusions = Exclusions(
+        exclusions.enrolment[before],
+        exclusions.start[before],
+        exclusions.category[before],
+        exclusions.sessions[before],
+        exclusions.reason[before],
+    )
+    return leave, possible, absence, exclusions
 
 
 def _results(

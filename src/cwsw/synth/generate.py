@@ -24,6 +24,7 @@ _STREAMS = {
     "ids": 5,
     "faults": 6,
     "census_ids": 7,
+    "no_next_school": 8,
 }
 
 
@@ -40,6 +41,7 @@ class SynthSummary:
     care_episodes: int
     faults_injected: int
     files: list[str] = field(default_factory=list)
+    left_no_next_school: int = 0  # pupils who left a school in the year and joined none
 
 
 def _rng(seed: int, stream: str) -> np.random.Generator:
@@ -54,17 +56,22 @@ def generate(
     faults: str = "default",
     end_year: int = 2025,
     years: int = 6,
+    no_next_school_rate: float = education.DEFAULT_NO_NEXT_SCHOOL_RATE,
     progress: Callable[[str, float], None] | None = None,
 ) -> SynthSummary:
     """Write a synthetic LA's folder (docs/data-contracts.md §1) to ``out``.
 
     ``faults`` is ``none``, ``default`` or ``heavy`` (rates in ``cwsw.synth.faults``).
+    ``no_next_school_rate`` is the share of pupils on roll who leave a school during the year
+    and join no other (listed in ``truth/no_next_school.csv``).
     ``progress`` is called with a step name and the fraction done.
     """
     if faults not in FAULT_RATES:
         raise ValueError(f"faults must be one of {sorted(FAULT_RATES)}, got {faults!r}")
     if pupils < 100:
         raise ValueError(f"pupils must be at least 100, got {pupils}")
+    if not 0.0 <= no_next_school_rate <= 1.0:
+        raise ValueError(f"no_next_school_rate must be 0 to 1, got {no_next_school_rate}")
     if not 2017 <= end_year - years + 1 <= end_year <= 2026:
         raise ValueError("collection years must lie within 2017..2026 (the XSDs we follow)")
 
@@ -84,7 +91,15 @@ def generate(
     step("social care", 0.1)
     sc = social_care.simulate(_rng(seed, "social_care"), calendar, children)
     step("education", 0.3)
-    edu = education.build(_rng(seed, "education"), calendar, children, schools, sc)
+    edu = education.build(
+        _rng(seed, "education"),
+        calendar,
+        children,
+        schools,
+        sc,
+        no_next_school_rate=no_next_school_rate,
+        no_next_school_rng=_rng(seed, "no_next_school"),
+    )
 
     # Children known: in at least one CIN census file of the collection years.
     ep = sc.episodes
@@ -122,7 +137,7 @@ def generate(
     step("attainment", 0.9)
     attainment.write_results(world)
     step("truth", 0.95)
-    truth.write(world, seed, pupils, faults)
+    truth.write(world, seed, pupils, faults, no_next_school_rate)
     step("done", 1.0)
     spring = calendar.census_days["spring"]
     en = edu.enrolments
@@ -138,4 +153,5 @@ def generate(
         care_episodes=len(sc.care.child),
         faults_injected=len(world.faults.rows),
         files=list(world.files),
+        left_no_next_school=len(edu.no_next_school),
     )

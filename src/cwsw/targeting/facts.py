@@ -34,8 +34,8 @@ from ibis.expr.types import Table
 from cwsw.cohort.status import social_care_status_at
 from cwsw.domain.calendar import (
     academic_year_start,
+    census_day,
     census_term_sort_key,
-    spring_census_day,
 )
 from cwsw.errors import UserError
 from cwsw.indicators import absence, pupils
@@ -61,19 +61,6 @@ class RatingFacts:
     on: dt.date
     this_term: Term
     roll_census: str | None
-
-
-def census_day(census_term: str) -> dt.date:
-    """The census day of a census term (DfE, school census guide): the third Thursday of
-    January (spring) and of May (summer), the first Thursday of October (autumn)."""
-    year_text, _, season = census_term.partition("_")
-    year = int(year_text)
-    if season == "spring":
-        return spring_census_day(year)
-    month, nth = {"summer": (5, 3), "autumn": (10, 1)}[season]
-    first = dt.date(year, month, 1)
-    first_thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7)
-    return first_thursday + dt.timedelta(weeks=nth - 1)
 
 
 def censuses_by(con: ibis.BaseBackend, on: dt.date) -> list[str]:
