@@ -187,6 +187,8 @@ def _spark_session(options: EngineOptions) -> tuple[Any, bool]:
     whether this build started it (and so stops it)."""
     from pyspark.sql import SparkSession
 
+    from cwsw.linkage.splink_engine import similarity_jar
+
     active = SparkSession.getActiveSession()
     if active is not None:
         return active, False
@@ -195,6 +197,8 @@ def _spark_session(options: EngineOptions) -> tuple[Any, bool]:
         session = (
             SparkSession.builder.master(options.spark_master)
             .appName("cwsw-build")
+            # Splink's functions: a linkage later in this process needs them in the JVM.
+            .config("spark.jars", similarity_jar())
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", partitions)

@@ -373,16 +373,29 @@ class SparkOptions:
     shuffle_partitions: int = 4
 
 
+def similarity_jar() -> str:
+    """The path of Splink's jar of Spark similarity functions. Every Spark session cwsw starts
+    carries it: the JVM is started once per process and a jar added to a later session is not
+    loaded, so a marts build that started Spark without it would leave linkage in the same
+    process unable to score pairs."""
+    from splink.backends.spark import similarity_jar_location
+
+    return str(similarity_jar_location())
+
+
 def _spark_session(options: SparkOptions) -> tuple[Any, bool]:
     """The active Spark session, else a new one (small, UI off, Splink's similarity
     functions on the class path); and whether this engine created it (and so stops it)."""
     from pyspark.sql import SparkSession
-    from splink.backends.spark import similarity_jar_location
 
-    jar = similarity_jar_location()
-    active = SparkSession.getActiveSession()
+    jar = similarity_jar()
+    # The running session may be another thread's (getActiveSession is per thread), and
+    # ``builder.getOrCreate`` would return it: look at the process's session too.
+    active = SparkSession.getActiveSession() or SparkSession._instantiatedSession
     if active is not None:
-        if jar in (active.conf.get("spark.jars", "") or ""):
+        # The jars the driver started with (a session's own conf can name a jar that
+        # ``builder.config`` set after the driver started, which loads nothing).
+        if jar in (active.sparkContext.getConf().get("spark.jars", "") or ""):
             return active, False
         # A session started without Splink's similarity functions (a marts build's) cannot
         # score pairs, and a jar cannot be added to a running driver: start afresh.
